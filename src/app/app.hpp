@@ -1,0 +1,20 @@
+// onair's wiring: config in, every module started, signals and systemd handled, until SIGTERM.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+
+namespace onair::app {
+
+struct AppOptions {
+  std::string data_dir;  // holds pipelines/ and web/; empty = find_data_dir()
+};
+
+// Runs onair until SIGINT/SIGTERM. Returns the process exit code.
+int run(const config::Config& config, const AppOptions& options);
+
+// pipelines/ and web/: $ONAIR_DATA_DIR, then <exe>/../share/onair, then the source tree.
+std::string find_data_dir();
+
+}  // namespace onair::app

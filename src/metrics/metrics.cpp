@@ -1,0 +1,134 @@
+#include "metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <mutex>
+
+namespace onair::metrics {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+namespace {
+
+// Sets a Prometheus counter to a running total kept elsewhere (SRT's own counters):
+// prometheus-cpp counters only go up by increments.
+void advance(prometheus::Counter& counter, double total) {
+  const double now = counter.Value();
+  if (total > now) counter.Increment(total - now);
+}
+
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.02, 0.033, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5};
+}
+
+}  // namespace
+
+struct Metrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Gauge>& info = BuildGauge().Name("onair_info").Help("onair build and chosen hardware (always 1)").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& playing = BuildGauge().Name("onair_program_playing").Help("1 while the program pipeline is playing").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& state = BuildGauge().Name("onair_stream_state").Help("1 for the current stream state").Register(*registry);
+  prometheus::Family<prometheus::Counter>& frames = BuildCounter().Name("onair_video_frames_total").Help("Video frames by stage: captured (into the program), encoded, dropped").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& fps = BuildGauge().Name("onair_video_fps").Help("Program frames per second (encoded)").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& bitrate_target = BuildGauge().Name("onair_encoder_bitrate_target_bps").Help("Encoder target bitrate").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& bitrate_actual = BuildGauge().Name("onair_encoder_bitrate_actual_bps").Help("Muxed output bitrate over the last second").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& pipeline_latency = BuildHistogram().Name("onair_pipeline_latency_seconds").Help("Capture timestamp to TS handed to SRT").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& encode_latency = BuildHistogram().Name("onair_encode_latency_seconds").Help("Frame into the encoder to encoded frame out").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& up = BuildGauge().Name("onair_uplink_up").Help("1 while the destination is connected").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& rtt = BuildGauge().Name("onair_uplink_srt_rtt_seconds").Help("SRT round-trip time").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& send_buffer = BuildGauge().Name("onair_uplink_srt_send_buffer_seconds").Help("Media time waiting in the SRT send buffer").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& bandwidth = BuildGauge().Name("onair_uplink_srt_bandwidth_bps").Help("SRT's estimate of the link bandwidth").Register(*registry);
+  prometheus::Family<prometheus::Counter>& bytes_sent = BuildCounter().Name("onair_uplink_bytes_sent_total").Help("Bytes sent to the destination").Register(*registry);
+  prometheus::Family<prometheus::Counter>& packets_sent = BuildCounter().Name("onair_uplink_srt_packets_sent_total").Help("SRT packets sent").Register(*registry);
+  prometheus::Family<prometheus::Counter>& packets_lost = BuildCounter().Name("onair_uplink_srt_packets_lost_total").Help("SRT packets reported lost by the receiver").Register(*registry);
+  prometheus::Family<prometheus::Counter>& packets_retrans = BuildCounter().Name("onair_uplink_srt_packets_retransmitted_total").Help("SRT packets retransmitted").Register(*registry);
+  prometheus::Family<prometheus::Counter>& packets_dropped = BuildCounter().Name("onair_uplink_srt_packets_dropped_total").Help("SRT packets dropped as too late").Register(*registry);
+  prometheus::Family<prometheus::Counter>& queue_drops = BuildCounter().Name("onair_uplink_queue_dropped_total").Help("TS payloads dropped by onair's send queue (network too slow or down)").Register(*registry);
+  prometheus::Family<prometheus::Counter>& reconnects = BuildCounter().Name("onair_uplink_reconnects_total").Help("Connections re-established after the first").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& source_active = BuildGauge().Name("onair_source_active").Help("1 for the source on air").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& source_healthy = BuildGauge().Name("onair_source_healthy").Help("1 while the source delivers frames").Register(*registry);
+  prometheus::Family<prometheus::Counter>& source_restarts = BuildCounter().Name("onair_source_restarts_total").Help("Source pipeline restarts").Register(*registry);
+  prometheus::Family<prometheus::Counter>& failovers = BuildCounter().Name("onair_failovers_total").Help("Source switches").Register(*registry);
+  prometheus::Family<prometheus::Counter>& cpu = BuildCounter().Name("process_cpu_seconds_total").Help("User and system CPU time").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& rss = BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& temperature = BuildGauge().Name("onair_cpu_temperature_celsius").Help("CPU temperature (only where the box exposes one)").Register(*registry);
+  prometheus::Histogram* pipeline_hist = nullptr;
+  prometheus::Histogram* encode_hist = nullptr;
+  std::mutex state_mutex;  // guards the state label switch only
+  std::string last_state;
+};
+
+Metrics::Metrics(const std::string& version, const std::string& encoder, const std::string& display)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->info.Add({{"version", version}, {"encoder", encoder}, {"display", display}}).Set(1);
+  impl_->pipeline_hist = &impl_->pipeline_latency.Add({}, latency_buckets());
+  impl_->encode_hist = &impl_->encode_latency.Add({}, latency_buckets());
+  for (const char* stage : {"captured", "encoded", "dropped"}) impl_->frames.Add({{"stage", stage}});
+  impl_->cpu.Add({});
+  impl_->rss.Add({});
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::update_media(const MediaSample& s) {
+  auto& m = *impl_;
+  m.playing.Add({}).Set(s.playing ? 1 : 0);
+  for (const char* state : {"idle", "starting", "live", "stopping", "error"})
+    m.state.Add({{"state", state}}).Set(s.stream_state == state ? 1 : 0);
+  advance(m.frames.Add({{"stage", "captured"}}), double(s.frames_captured));
+  advance(m.frames.Add({{"stage", "encoded"}}), double(s.frames_encoded));
+  advance(m.frames.Add({{"stage", "dropped"}}), double(s.frames_dropped));
+  m.fps.Add({}).Set(s.fps);
+  m.bitrate_target.Add({}).Set(s.bitrate_target_bps);
+  m.bitrate_actual.Add({}).Set(s.bitrate_actual_bps);
+}
+
+void Metrics::update_destination(const DestinationSample& s) {
+  auto& m = *impl_;
+  const prometheus::Labels l{{"destination", s.name}};
+  m.up.Add(l).Set(s.up ? 1 : 0);
+  m.rtt.Add(l).Set(s.rtt_seconds);
+  m.send_buffer.Add(l).Set(s.send_buffer_seconds);
+  m.bandwidth.Add(l).Set(s.bandwidth_bps);
+  advance(m.bytes_sent.Add(l), double(s.bytes_sent));
+  advance(m.packets_sent.Add(l), double(s.packets_sent));
+  advance(m.packets_lost.Add(l), double(s.packets_lost));
+  advance(m.packets_retrans.Add(l), double(s.packets_retransmitted));
+  advance(m.packets_dropped.Add(l), double(s.packets_dropped));
+  advance(m.queue_drops.Add(l), double(s.queue_drops));
+  advance(m.reconnects.Add(l), double(s.reconnects));
+}
+
+void Metrics::update_source(const SourceSample& s) {
+  auto& m = *impl_;
+  const prometheus::Labels l{{"source", s.name}};
+  m.source_active.Add(l).Set(s.active ? 1 : 0);
+  m.source_healthy.Add(l).Set(s.healthy ? 1 : 0);
+  advance(m.source_restarts.Add(l), double(s.restarts));
+}
+
+void Metrics::count_failover(const std::string& from, const std::string& to) {
+  impl_->failovers.Add({{"from", from}, {"to", to}}).Increment();
+}
+
+void Metrics::observe_pipeline_latency(double seconds) { impl_->pipeline_hist->Observe(seconds); }
+void Metrics::observe_encode_latency(double seconds) { impl_->encode_hist->Observe(seconds); }
+
+std::string Metrics::render() {
+  auto& m = *impl_;
+  advance(m.cpu.Add({}), process_cpu_seconds());
+  m.rss.Add({}).Set(process_resident_bytes());
+  const double celsius = cpu_temperature_celsius();
+  if (celsius > -273) m.temperature.Add({}).Set(celsius);
+  return prometheus::TextSerializer().Serialize(m.registry->Collect());
+}
+
+}  // namespace onair::metrics

@@ -1,0 +1,73 @@
+// Prometheus metrics (prometheus-cpp registry + text serializer). Fed with plain samples by
+// the app, so this module knows nothing of GStreamer or SRT. Thread-safe (prometheus-cpp's
+// metric types are); update_* are called from the control thread, observe_* from media threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace onair::metrics {
+
+struct MediaSample {
+  bool playing = false;
+  std::string stream_state;  // idle | starting | live | stopping | error
+  uint64_t frames_captured = 0;
+  uint64_t frames_encoded = 0;
+  uint64_t frames_dropped = 0;
+  double fps = 0;
+  double bitrate_target_bps = 0;
+  double bitrate_actual_bps = 0;
+};
+
+struct DestinationSample {
+  std::string name;
+  bool up = false;
+  double rtt_seconds = 0;
+  double send_buffer_seconds = 0;
+  double bandwidth_bps = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t packets_sent = 0;
+  uint64_t packets_lost = 0;
+  uint64_t packets_retransmitted = 0;
+  uint64_t packets_dropped = 0;
+  uint64_t queue_drops = 0;
+  uint64_t reconnects = 0;
+};
+
+struct SourceSample {
+  std::string name;  // primary | backup | slate
+  bool active = false;
+  bool healthy = false;
+  uint64_t restarts = 0;
+};
+
+class Metrics {
+ public:
+  // encoder/display: what the box chose; shown as labels of onair_info.
+  Metrics(const std::string& version, const std::string& encoder, const std::string& display);
+  ~Metrics();
+
+  void update_media(const MediaSample& sample);
+  void update_destination(const DestinationSample& sample);
+  void update_source(const SourceSample& sample);
+  void count_failover(const std::string& from, const std::string& to);
+  void observe_pipeline_latency(double seconds);  // capture → TS handed to SRT
+  void observe_encode_latency(double seconds);    // frame into encoder → encoded frame out
+
+  // The exposition in Prometheus text format 0.0.4 (process metrics refreshed on each call).
+  std::string render();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Process figures from /proc (Linux): CPU seconds, resident bytes; CPU temperature when the box
+// exposes one in /sys/class/thermal (nullopt-like: negative when absent).
+double process_cpu_seconds();
+double process_resident_bytes();
+double cpu_temperature_celsius();
+
+}  // namespace onair::metrics

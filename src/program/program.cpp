@@ -1,0 +1,293 @@
+#include "program/program.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace onair::program {
+
+struct ProgramPipeline::Counters {
+  std::atomic<uint64_t> frames_in{0};
+  std::atomic<uint64_t> frames_encoded{0};
+  std::atomic<uint64_t> frames_dropped{0};
+  std::atomic<uint64_t> display_dropped{0};
+  std::atomic<uint64_t> ts_bytes{0};
+};
+
+namespace {
+
+constexpr const char* kAudioCaps = "audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved";
+
+std::string aac_encoder(int bitrate_kbps) {
+  const std::string bps = std::to_string(bitrate_kbps * 1000);
+  if (media::element_exists("avenc_aac")) return "avenc_aac bitrate=" + bps;
+  if (media::element_exists("voaacenc")) return "voaacenc bitrate=" + bps;
+  if (media::element_exists("fdkaacenc")) return "fdkaacenc bitrate=" + bps;
+  throw std::runtime_error("no AAC encoder (install gstreamer1.0-libav)");
+}
+
+void count_overrun(GstElement*, gpointer counter) {
+  static_cast<std::atomic<uint64_t>*>(counter)->fetch_add(1, std::memory_order_relaxed);
+}
+
+GstPadProbeReturn count_buffers(GstPad*, GstPadProbeInfo*, gpointer counter) {
+  static_cast<std::atomic<uint64_t>*>(counter)->fetch_add(1, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+// A muxer output as one contiguous payload. The muxer pushes one buffer list per input frame;
+// the copy is of encoded bytes (a few KB), not of raw frames.
+std::shared_ptr<std::vector<uint8_t>> gather(GstSample* sample, bool* keyframe) {
+  auto bytes = std::make_shared<std::vector<uint8_t>>();
+  auto append = [&](GstBuffer* buffer) {
+    if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) *keyframe = true;
+    const size_t size = gst_buffer_get_size(buffer);
+    const size_t at = bytes->size();
+    bytes->resize(at + size);
+    gst_buffer_extract(buffer, 0, bytes->data() + at, size);
+  };
+  if (GstBufferList* list = gst_sample_get_buffer_list(sample)) {
+    const guint n = gst_buffer_list_length(list);
+    for (guint i = 0; i < n; ++i) append(gst_buffer_list_get(list, i));
+  } else if (GstBuffer* buffer = gst_sample_get_buffer(sample)) {
+    append(buffer);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+ProgramPipeline::ProgramPipeline(ProgramOptions options, Choice encoder, Choice display,
+                                 ProgramCallbacks callbacks)
+    : options_(std::move(options)),
+      encoder_(std::move(encoder)),
+      display_(std::move(display)),
+      callbacks_(std::move(callbacks)),
+      counters_(std::make_unique<Counters>()) {
+  bitrate_kbps_ = options_.encoder.bitrate_kbps;
+}
+
+ProgramPipeline::~ProgramPipeline() { stop(0); }
+
+std::string ProgramPipeline::build_description() const {
+  const ProbeFormat format{options_.width, options_.height, options_.framerate};
+  const int keyint = std::max(1, static_cast<int>(options_.encoder.keyframe_interval_s * options_.framerate + 0.5));
+  const std::string video_caps = "video/x-raw,format=I420,width=" + std::to_string(options_.width) +
+                                 ",height=" + std::to_string(options_.height) +
+                                 ",framerate=" + std::to_string(options_.framerate) + "/1,pixel-aspect-ratio=1/1";
+  // Leaky queues: a slow display or encoder drops its own frames, never stalls the other branch.
+  std::string d =
+      "appsrc name=vsrc is-live=true format=time do-timestamp=false block=false max-bytes=0 "
+      "max-buffers=4 leaky-type=downstream caps=\"" + video_caps + "\" ! tee name=t allow-not-linked=true "
+      "t. ! queue name=display_queue leaky=downstream max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! " +
+      display_.fragment.render("", {}) + " "
+      "t. ! queue name=encode_queue leaky=downstream max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! " +
+      render_encoder(encoder_.fragment, bitrate_kbps_.load(), keyint, format) +
+      " ! h264parse name=vparse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! mux. ";
+  if (options_.audio) {
+    // The mixer runs on the clock: it fills silence whenever the active source has no audio.
+    d += "appsrc name=asrc is-live=true format=time do-timestamp=false block=false max-bytes=0 "
+         "max-buffers=32 leaky-type=downstream min-latency=10000000 caps=\"" + std::string(kAudioCaps) + "\" ! "
+         "amix. audiotestsrc is-live=true wave=silence samplesperbuffer=480 ! " + kAudioCaps + " ! amix. "
+         "audiomixer name=amix latency=30000000 ! " + kAudioCaps + " ! audioconvert ! " + aac_encoder(options_.audio_bitrate_kbps) +
+         " ! aacparse ! mux. ";
+  }
+  d += "mpegtsmux name=mux alignment=0 ! appsink name=ts sync=false buffer-list=true max-buffers=0 "
+       "enable-last-sample=false";
+  return d;
+}
+
+void ProgramPipeline::start() {
+  if (pipeline_) return;
+  description_ = build_description();
+  spdlog::info("program: encoder {} ({}), display {} ({})", encoder_.name, encoder_.note, display_.name, display_.note);
+  spdlog::debug("program: {}", description_);
+  pipeline_ = media::parse_pipeline(description_, "program pipeline");
+  gst_element_set_name(pipeline_.get(), "program");
+  media::use_system_clock(pipeline_.get());
+  video_src_ = media::child(pipeline_.get(), "vsrc");
+  audio_src_ = media::child(pipeline_.get(), "asrc");
+  encoder_element_ = media::child(pipeline_.get(), "venc");
+  if (!encoder_element_) throw std::runtime_error(encoder_.fragment.path + ": no element named venc");
+
+  if (auto q = media::child(pipeline_.get(), "encode_queue"))
+    g_signal_connect(q.get(), "overrun", G_CALLBACK(count_overrun), &counters_->frames_dropped);
+  if (auto q = media::child(pipeline_.get(), "display_queue"))
+    g_signal_connect(q.get(), "overrun", G_CALLBACK(count_overrun), &counters_->display_dropped);
+  media::PadPtr enc_src(gst_element_get_static_pad(encoder_element_.get(), "src"));
+  gst_pad_add_probe(enc_src.get(), GST_PAD_PROBE_TYPE_BUFFER, count_buffers, &counters_->frames_encoded, nullptr);
+
+  GstAppSinkCallbacks callbacks{};
+  callbacks.new_sample = [](GstAppSink* s, gpointer self) { return on_ts_sample(GST_ELEMENT(s), self); };
+  gst_app_sink_set_callbacks(GST_APP_SINK(media::child(pipeline_.get(), "ts").get()), &callbacks, this, nullptr);
+
+  media::BusPtr bus(gst_element_get_bus(pipeline_.get()));
+  bus_watch_ = gst_bus_add_watch(bus.get(), on_bus_message, this);
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    media::MessagePtr error(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    std::string reason = "cannot play the program pipeline";
+    if (error) {
+      GError* raw = nullptr;
+      gst_message_parse_error(error.get(), &raw, nullptr);
+      media::GErrorPtr err(raw);
+      reason += std::string(": ") + GST_OBJECT_NAME(error->src) + ": " + err->message;
+    }
+    stop(0);
+    throw std::runtime_error(reason);
+  }
+  base_time_ = gst_element_get_base_time(pipeline_.get());
+  playing_ = true;
+}
+
+void ProgramPipeline::stop(int timeout_ms) {
+  if (!pipeline_) return;
+  if (bus_watch_) g_source_remove(bus_watch_);
+  bus_watch_ = 0;
+  if (timeout_ms > 0 && playing_) {
+    // EOS on every input, so the muxer flushes what it holds and the uplink gets a clean end.
+    if (video_src_) gst_app_src_end_of_stream(GST_APP_SRC(video_src_.get()));
+    if (audio_src_) gst_app_src_end_of_stream(GST_APP_SRC(audio_src_.get()));
+    if (auto silence = media::child(pipeline_.get(), "audiotestsrc0")) gst_element_send_event(silence.get(), gst_event_new_eos());
+    media::BusPtr bus(gst_element_get_bus(pipeline_.get()));
+    media::MessagePtr msg(gst_bus_timed_pop_filtered(bus.get(), timeout_ms * GST_MSECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+    spdlog::info("program: {}", msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS ? "end of stream flushed" : "stopped without a clean end of stream");
+  }
+  playing_ = false;
+  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  video_src_.reset();
+  audio_src_.reset();
+  encoder_element_.reset();
+  pipeline_.reset();
+}
+
+GstClockTime ProgramPipeline::to_running_time(GstClockTime capture_clock_ns, GstClockTime duration,
+                                              std::atomic<GstClockTime>& last) const {
+  const GstClockTime base = base_time_.load();
+  const GstClockTime now = media::system_clock_now();
+  // A capture time in the future or older than a second is not trustworthy: use arrival time.
+  if (!GST_CLOCK_TIME_IS_VALID(capture_clock_ns) || capture_clock_ns > now || now - capture_clock_ns > GST_SECOND)
+    capture_clock_ns = now;
+  if (capture_clock_ns < base) capture_clock_ns = base;
+  GstClockTime pts = capture_clock_ns - base;
+  const GstClockTime previous = last.load();
+  // Timestamps at the uplink must only go forward, whichever source the frame came from.
+  if (GST_CLOCK_TIME_IS_VALID(previous) && pts < previous + duration / 2) pts = previous + duration;
+  last.store(pts);
+  return pts;
+}
+
+void ProgramPipeline::push_video(GstSample* sample, GstClockTime capture_clock_ns) {
+  if (!playing_) return;
+  GstBuffer* in = gst_sample_get_buffer(sample);
+  if (!in) return;
+  const GstClockTime duration = GST_SECOND / options_.framerate;
+  // A new GstBuffer sharing the same memory: we re-stamp it without copying pixels.
+  GstBuffer* out = gst_buffer_copy(in);
+  GST_BUFFER_PTS(out) = to_running_time(capture_clock_ns, duration, last_video_pts_);
+  GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(out) = duration;
+  counters_->frames_in.fetch_add(1, std::memory_order_relaxed);
+  gst_app_src_push_buffer(GST_APP_SRC(video_src_.get()), out);
+}
+
+void ProgramPipeline::push_audio(GstSample* sample, GstClockTime capture_clock_ns) {
+  if (!playing_ || !audio_src_) return;
+  GstBuffer* in = gst_sample_get_buffer(sample);
+  if (!in) return;
+  const GstClockTime duration = gst_util_uint64_scale(gst_buffer_get_size(in) / 4, GST_SECOND, 48000);
+  GstBuffer* out = gst_buffer_copy(in);
+  GST_BUFFER_PTS(out) = to_running_time(capture_clock_ns, duration, last_audio_pts_);
+  GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(out) = duration;
+  gst_app_src_push_buffer(GST_APP_SRC(audio_src_.get()), out);
+}
+
+void ProgramPipeline::force_keyframe() {
+  if (!encoder_element_) return;
+  // An upstream event sent to the element enters through its src pad: the encoder handles it.
+  gst_element_send_event(encoder_element_.get(),
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+void ProgramPipeline::set_bitrate_kbps(int kbps) {
+  if (!encoder_element_ || kbps <= 0) return;
+  const std::string property = encoder_.fragment.header("bitrate-property", "bitrate");
+  const bool bps = encoder_.fragment.header("bitrate-unit", "kbps") == "bps";
+  const guint value = static_cast<guint>(bps ? kbps * 1000 : kbps);
+  const auto dot = property.find('.');
+  if (dot == std::string::npos) {
+    g_object_set(encoder_element_.get(), property.c_str(), value, nullptr);
+  } else {  // a field of a GstStructure property, e.g. v4l2 extra-controls.video_bitrate
+    GstStructure* s = nullptr;
+    g_object_get(encoder_element_.get(), property.substr(0, dot).c_str(), &s, nullptr);
+    if (!s) s = gst_structure_new_empty("controls");
+    gst_structure_set(s, property.substr(dot + 1).c_str(), G_TYPE_INT, static_cast<int>(value), nullptr);
+    g_object_set(encoder_element_.get(), property.substr(0, dot).c_str(), s, nullptr);
+    gst_structure_free(s);
+  }
+  bitrate_kbps_ = kbps;
+}
+
+ProgramStats ProgramPipeline::stats() const {
+  ProgramStats s;
+  s.playing = playing_;
+  s.frames_in = counters_->frames_in;
+  s.frames_encoded = counters_->frames_encoded;
+  s.frames_dropped = counters_->frames_dropped;
+  s.display_dropped = counters_->display_dropped;
+  s.ts_bytes = counters_->ts_bytes;
+  s.bitrate_kbps = bitrate_kbps_;
+  return s;
+}
+
+GstFlowReturn ProgramPipeline::on_ts_sample(GstElement* sink, gpointer data) {
+  auto* self = static_cast<ProgramPipeline*>(data);
+  media::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
+  if (!sample) return GST_FLOW_EOS;
+  uplink::TsPayload payload;
+  auto bytes = gather(sample.get(), &payload.keyframe);
+  if (bytes->empty()) return GST_FLOW_OK;
+  GstBuffer* first = gst_sample_get_buffer_list(sample.get())
+                         ? gst_buffer_list_get(gst_sample_get_buffer_list(sample.get()), 0)
+                         : gst_sample_get_buffer(sample.get());
+  if (first && GST_BUFFER_PTS_IS_VALID(first)) {
+    // Capture wall time = now − (running time now − the frame's running time).
+    const GstClockTime running_now = media::system_clock_now() - self->base_time_.load();
+    const int64_t age_us = (static_cast<int64_t>(running_now) - static_cast<int64_t>(GST_BUFFER_PTS(first))) / 1000;
+    payload.capture_time_us = media::wall_clock_us() - age_us;
+  }
+  payload.data = bytes->data();
+  payload.size = bytes->size();
+  payload.owner = bytes;
+  self->counters_->ts_bytes.fetch_add(payload.size, std::memory_order_relaxed);
+  if (self->callbacks_.on_ts) self->callbacks_.on_ts(std::move(payload));
+  return GST_FLOW_OK;
+}
+
+gboolean ProgramPipeline::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
+  auto* self = static_cast<ProgramPipeline*>(data);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError* raw = nullptr;
+    gst_message_parse_error(message, &raw, nullptr);
+    media::GErrorPtr error(raw);
+    const std::string origin = GST_OBJECT_NAME(message->src);
+    const bool from_display = origin == "display" || origin.rfind("display", 0) == 0;
+    const std::string reason = origin + ": " + error->message;
+    spdlog::error("program: {}", reason);
+    self->playing_ = false;
+    if (self->callbacks_.on_error) self->callbacks_.on_error(reason, from_display);
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING) {
+    GError* raw = nullptr;
+    gst_message_parse_warning(message, &raw, nullptr);
+    media::GErrorPtr warning(raw);
+    spdlog::warn("program: {}: {}", GST_OBJECT_NAME(message->src), warning->message);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace onair::program

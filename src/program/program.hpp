@@ -1,0 +1,96 @@
+// The program pipeline: canonical raw frames in (appsrc) → tee → display branch and encode
+// branch → H.264 + AAC → MPEG-TS → appsink → uplink. It never stops while onair runs.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "media/gst.hpp"
+#include "program/select.hpp"
+#include "uplink/uplink.hpp"
+
+namespace onair::program {
+
+struct ProgramOptions {
+  int width = 1280;
+  int height = 720;
+  int framerate = 30;
+  bool audio = true;
+  int audio_bitrate_kbps = 128;
+  config::EncoderConfig encoder;
+  std::string display_sink = "auto";
+  std::string pipelines_dir;
+};
+
+struct ProgramCallbacks {
+  // On the muxer's streaming thread, once per muxer output (the TS of one frame): must not block.
+  std::function<void(uplink::TsPayload)> on_ts;
+  // On the main loop thread when the pipeline fails; the owner rebuilds it.
+  std::function<void(const std::string& reason, bool from_display)> on_error;
+};
+
+struct ProgramStats {
+  bool playing = false;
+  uint64_t frames_in = 0;        // raw frames pushed into the program
+  uint64_t frames_encoded = 0;   // encoded frames out of the encoder
+  uint64_t frames_dropped = 0;   // dropped by the encode branch's leaky queue
+  uint64_t display_dropped = 0;  // dropped by the display branch's leaky queue
+  uint64_t ts_bytes = 0;
+  int bitrate_kbps = 0;          // current encoder target
+};
+
+class ProgramPipeline {
+ public:
+  ProgramPipeline(ProgramOptions options, Choice encoder, Choice display, ProgramCallbacks callbacks);
+  ~ProgramPipeline();
+  ProgramPipeline(const ProgramPipeline&) = delete;
+  ProgramPipeline& operator=(const ProgramPipeline&) = delete;
+
+  // Main loop thread. Throws std::runtime_error when the pipeline cannot be built or played.
+  void start();
+  // Sends EOS (so the muxer and the uplink finish cleanly), waits up to timeout, then stops.
+  void stop(int timeout_ms = 2000);
+  bool playing() const { return playing_.load(); }
+
+  // Any thread: hand over one canonical frame / audio buffer (by reference, no copy).
+  void push_video(GstSample* sample, GstClockTime capture_clock_ns);
+  void push_audio(GstSample* sample, GstClockTime capture_clock_ns);
+
+  void force_keyframe();            // main loop thread
+  void set_bitrate_kbps(int kbps);  // main loop thread
+  ProgramStats stats() const;       // any thread
+  const Choice& encoder() const { return encoder_; }
+  const Choice& display() const { return display_; }
+  std::string description() const { return description_; }
+
+ private:
+  struct Counters;
+  std::string build_description() const;
+  GstClockTime to_running_time(GstClockTime capture_clock_ns, GstClockTime duration, std::atomic<GstClockTime>& last) const;
+  static GstFlowReturn on_ts_sample(GstElement* sink, gpointer self);
+  static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
+
+  ProgramOptions options_;
+  Choice encoder_;
+  Choice display_;
+  ProgramCallbacks callbacks_;
+  std::string description_;
+  media::ElementPtr pipeline_;
+  media::ElementPtr video_src_;
+  media::ElementPtr audio_src_;
+  media::ElementPtr encoder_element_;
+  guint bus_watch_ = 0;
+  std::atomic<bool> playing_{false};
+  std::atomic<GstClockTime> base_time_{GST_CLOCK_TIME_NONE};
+  std::atomic<int> bitrate_kbps_{0};
+  std::unique_ptr<Counters> counters_;
+  std::atomic<GstClockTime> last_video_pts_{GST_CLOCK_TIME_NONE};
+  std::atomic<GstClockTime> last_audio_pts_{GST_CLOCK_TIME_NONE};
+};
+
+}  // namespace onair::program

@@ -1,0 +1,155 @@
+#include "program/select.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "media/gst.hpp"
+
+namespace onair::program {
+namespace {
+
+std::string describe_missing(const media::Fragment& f) {
+  std::string out;
+  for (const auto& m : f.missing_elements()) out += (out.empty() ? "" : ", ") + m + media::package_hint(m);
+  return out;
+}
+
+// Encodes a few frames through the fragment: an element can exist while its device cannot be
+// opened (no VA driver, GPU busy), and only a real encode tells.
+std::string try_encode(const media::Fragment& f, const ProbeFormat& format) {
+  const std::string description =
+      "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=" + std::to_string(format.width) +
+      ",height=" + std::to_string(format.height) + ",framerate=" + std::to_string(format.framerate) +
+      "/1 ! " + render_encoder(f, 1000, format.framerate, format) + " ! fakesink";
+  try {
+    auto pipeline = media::parse_pipeline(description, "encoder probe");
+    media::BusPtr bus(gst_element_get_bus(pipeline.get()));
+    gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+    media::MessagePtr msg(gst_bus_timed_pop_filtered(
+        bus.get(), 5 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+    std::string result;
+    if (!msg) {
+      result = "no output within 5 s";
+    } else if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+      GError* raw = nullptr;
+      gst_message_parse_error(msg.get(), &raw, nullptr);
+      media::GErrorPtr err(raw);
+      result = err->message;
+    }
+    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    return result;
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::vector<media::Fragment> load_sorted(const std::string& dir) {
+  auto fragments = media::load_fragments(dir);
+  std::stable_sort(fragments.begin(), fragments.end(), [](const auto& a, const auto& b) {
+    return std::stoi(a.header("priority", "0")) > std::stoi(b.header("priority", "0"));
+  });
+  return fragments;
+}
+
+}  // namespace
+
+std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, int keyint_frames,
+                           const ProbeFormat& format) {
+  return fragment.render("", {{"bitrate_kbps", std::to_string(bitrate_kbps)},
+                              {"bitrate_bps", std::to_string(bitrate_kbps * 1000)},
+                              {"keyint_frames", std::to_string(keyint_frames)},
+                              {"framerate", std::to_string(format.framerate)},
+                              {"width", std::to_string(format.width)},
+                              {"height", std::to_string(format.height)}});
+}
+
+Choice choose_encoder(const std::string& pipelines_dir, const std::string& type, const ProbeFormat& format) {
+  media::init_gstreamer();
+  const auto fragments = load_sorted(pipelines_dir + "/encoders");
+  Choice choice;
+  std::string wanted_note;
+  if (type != "auto") {
+    auto it = std::find_if(fragments.begin(), fragments.end(),
+                           [&](const auto& f) { return f.header("name") == type; });
+    if (it == fragments.end()) throw std::runtime_error("no encoder fragment named \"" + type + "\" in " + pipelines_dir + "/encoders");
+    std::string problem = describe_missing(*it);
+    if (problem.empty()) problem = try_encode(*it, format);
+    if (problem.empty()) {
+      choice.fragment = *it;
+      choice.name = type;
+      choice.note = "configured (encoder.type: " + type + ")";
+      return choice;
+    }
+    wanted_note = "encoder.type " + type + " is not usable on this box (" + problem + "); ";
+    choice.unavailable.push_back(type + ": " + problem);
+    spdlog::error("encoder: {}falling back to the best available encoder", wanted_note);
+  }
+  for (const auto& f : fragments) {
+    const std::string name = f.header("name");
+    if (name == type) continue;
+    std::string problem = describe_missing(f);
+    if (problem.empty()) problem = try_encode(f, format);
+    if (!problem.empty()) {
+      choice.unavailable.push_back(name + ": " + problem);
+      continue;
+    }
+    choice.fragment = f;
+    choice.name = name;
+    choice.note = wanted_note + "auto: best available (priority " + f.header("priority", "0") + ")";
+    return choice;
+  }
+  std::string all;
+  for (const auto& u : choice.unavailable) all += "\n  " + u;
+  throw std::runtime_error("no H.264 encoder works on this box:" + all);
+}
+
+Choice choose_display(const std::string& pipelines_dir, const std::string& sink) {
+  media::init_gstreamer();
+  const auto fragments = media::load_fragments(pipelines_dir + "/displays");
+  auto find = [&](const std::string& name) -> const media::Fragment* {
+    for (const auto& f : fragments)
+      if (f.header("name") == name) return &f;
+    return nullptr;
+  };
+  Choice choice;
+  std::vector<std::string> order;
+  if (sink == "auto") {
+    const bool desktop = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+    std::error_code ec;
+    const bool drm = std::filesystem::exists("/dev/dri/card0", ec) || std::filesystem::exists("/dev/dri/card1", ec);
+    if (desktop) order = {"gl", "x"};
+    if (drm && !desktop) order.push_back("kms");
+    order.push_back("none");
+    choice.note = std::string("auto: ") + (desktop ? "desktop session found" : drm ? "DRM card found, no desktop" : "no display found");
+  } else {
+    order = {sink, "none"};
+    choice.note = "configured (display.sink: " + sink + ")";
+  }
+  for (const auto& name : order) {
+    const auto* f = find(name);
+    if (!f) {
+      choice.unavailable.push_back(name + ": no fragment " + pipelines_dir + "/displays/" + name + ".pipeline");
+      continue;
+    }
+    const std::string missing = describe_missing(*f);
+    if (!missing.empty()) {
+      choice.unavailable.push_back(name + ": missing " + missing);
+      continue;
+    }
+    choice.fragment = *f;
+    choice.name = name;
+    if (name != order.front()) {
+      choice.note += "; " + order.front() + " unavailable, using " + name;
+      spdlog::error("display: {} is not usable here ({}); using {}", order.front(),
+                    choice.unavailable.empty() ? "?" : choice.unavailable.front(), name);
+    }
+    return choice;
+  }
+  throw std::runtime_error("no display sink available (not even fakesink)");
+}
+
+}  // namespace onair::program

@@ -1,0 +1,247 @@
+#include "sources/source.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <stdexcept>
+
+#include "media/fragment.hpp"
+#include "sources/srt_uri.hpp"
+
+namespace onair::sources {
+namespace {
+
+// base_time + PTS = the clock time of capture; NONE when the buffer has no timestamp.
+GstClockTime capture_clock_time(GstElement* sink, GstSample* sample) {
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_CLOCK_TIME_NONE;
+  return gst_element_get_base_time(sink) + GST_BUFFER_PTS(buffer);
+}
+
+}  // namespace
+
+const char* to_string(Role role) {
+  switch (role) {
+    case Role::primary: return "primary";
+    case Role::backup: return "backup";
+    case Role::slate: return "slate";
+  }
+  return "?";
+}
+
+const char* to_string(SourceState state) {
+  switch (state) {
+    case SourceState::stopped: return "stopped";
+    case SourceState::starting: return "starting";
+    case SourceState::running: return "running";
+    case SourceState::failed: return "failed";
+  }
+  return "?";
+}
+
+Source::Source(SourceSpec spec, SampleHandler on_video, SampleHandler on_audio,
+               FailureHandler on_failure)
+    : spec_(std::move(spec)),
+      type_(spec_.role == Role::slate ? "slate" : spec_.config.type),
+      on_video_(std::move(on_video)),
+      on_audio_(std::move(on_audio)),
+      on_failure_(std::move(on_failure)) {}
+
+Source::~Source() { stop(); }
+
+std::string Source::build_description(std::string* redacted) const {
+  const auto& c = spec_.canonical;
+  std::string file = type_;
+  if (spec_.role == Role::slate && !spec_.slate_image.empty()) file = "slate-image";
+  const auto fragment = media::load_fragment(spec_.pipelines_dir + "/sources/" + file + ".pipeline");
+  const auto missing = fragment.missing_elements();
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m + media::package_hint(m);
+    throw std::runtime_error("missing GStreamer element " + names);
+  }
+  std::map<std::string, std::string> values = {
+      {"width", std::to_string(c.width)},
+      {"height", std::to_string(c.height)},
+      {"framerate", std::to_string(c.framerate)},
+      {"device", media::quote_escape(spec_.config.device)},
+      {"camera", media::quote_escape(spec_.config.camera)},
+      {"pattern", spec_.config.pattern.empty() ? "smpte" : spec_.config.pattern},
+      {"label", media::quote_escape(spec_.config.label.empty() ? to_string(spec_.role)
+                                                              : spec_.config.label)},
+      {"text", media::quote_escape(spec_.slate_text)},
+      {"image", media::quote_escape(spec_.slate_image)},
+      {"uri", ""},
+  };
+  auto values_redacted = values;
+  if (type_ == "srt") {
+    values["uri"] = srtsrc_uri(spec_.config.url, false);
+    values_redacted["uri"] = srtsrc_uri(spec_.config.url, true);
+  }
+  // Network sources arrive at any rate: drop down to the canonical rate. Local sources are
+  // asked for it, and videorate would hold each frame until the next one arrives.
+  const bool rate_convert = type_ == "srt";
+  const std::string video_tail =
+      " ! videoconvert name=vconv ! videoscale add-borders=true ! " +
+      std::string(rate_convert ? "videorate drop-only=true max-rate=" + std::to_string(c.framerate) + " ! " : "") +
+      "video/x-raw,format=I420,width=" + std::to_string(c.width) + ",height=" +
+      std::to_string(c.height) + ",pixel-aspect-ratio=1/1" +
+      " ! appsink name=video sync=false max-buffers=2 drop=true";
+  const std::string audio_tail =
+      " ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=2,"
+      "layout=interleaved ! appsink name=audio sync=false max-buffers=16 drop=true";
+  auto compose = [&](const std::map<std::string, std::string>& v) {
+    std::string d = fragment.render("video", v) + video_tail;
+    if (fragment.sections.count("audio")) d += " " + fragment.render("audio", v) + audio_tail;
+    return d;
+  };
+  *redacted = compose(values_redacted);
+  return compose(values);
+}
+
+bool Source::start() {
+  if (pipeline_) return true;
+  failed_ = false;
+  try {
+    const std::string description = build_description(&description_redacted_);
+    has_audio_ = description.find("name=audio") != std::string::npos;
+    pipeline_ = media::parse_pipeline(description, std::string(to_string(spec_.role)) + " source");
+  } catch (const std::exception& e) {
+    fail(e.what());
+    return false;
+  }
+  gst_element_set_name(pipeline_.get(), (std::string("source-") + to_string(spec_.role)).c_str());
+  media::use_system_clock(pipeline_.get());
+  GstAppSinkCallbacks video_callbacks{};
+  video_callbacks.new_sample = [](GstAppSink* s, gpointer self) { return on_new_video(GST_ELEMENT(s), self); };
+  gst_app_sink_set_callbacks(GST_APP_SINK(media::child(pipeline_.get(), "video").get()),
+                             &video_callbacks, this, nullptr);
+  if (has_audio_) {
+    GstAppSinkCallbacks audio_callbacks{};
+    audio_callbacks.new_sample = [](GstAppSink* s, gpointer self) { return on_new_audio(GST_ELEMENT(s), self); };
+    gst_app_sink_set_callbacks(GST_APP_SINK(media::child(pipeline_.get(), "audio").get()),
+                               &audio_callbacks, this, nullptr);
+  }
+  if (auto conv = media::child(pipeline_.get(), "vconv")) {
+    media::PadPtr pad(gst_element_get_static_pad(conv.get(), "sink"));
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_input_caps, this, nullptr);
+  }
+  media::BusPtr bus(gst_element_get_bus(pipeline_.get()));
+  bus_watch_ = gst_bus_add_watch(bus.get(), on_bus_message, this);
+  spdlog::info("source {}: starting {} source: {}", to_string(spec_.role), type_, description_redacted_);
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // The bus usually holds the precise error (e.g. the device does not exist): use it.
+    media::MessagePtr error(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    std::string reason = "cannot start the pipeline";
+    if (error) {
+      GError* raw = nullptr;
+      gst_message_parse_error(error.get(), &raw, nullptr);
+      media::GErrorPtr err(raw);
+      reason = err->message;
+    }
+    fail(reason);
+    return false;
+  }
+  return true;
+}
+
+void Source::stop() {
+  if (!pipeline_) return;
+  if (bus_watch_) g_source_remove(bus_watch_);
+  bus_watch_ = 0;
+  // NULL waits for the streaming threads: no appsink callback runs after this returns.
+  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  pipeline_.reset();
+}
+
+std::string Source::input_format() const {
+  const int w = input_width_.load(), h = input_height_.load();
+  if (w == 0) return {};
+  const int n = input_fps_n_.load(), d = input_fps_d_.load();
+  std::string fps = d == 1 ? std::to_string(n) : (n ? fmt::format("{:.2f}", double(n) / d) : "variable");
+  return fmt::format("{}x{}@{}", w, h, fps);
+}
+
+void Source::fail(const std::string& reason) {
+  if (failed_) return;
+  failed_ = true;
+  spdlog::warn("source {}: {}", to_string(spec_.role), reason);
+  // Posted, so the handler may destroy this Source without pulling the rug from under us.
+  auto handler = on_failure_;
+  auto role = spec_.role;
+  auto* call = new std::function<void()>([handler, role, reason] { handler(role, reason); });
+  g_idle_add_full(G_PRIORITY_DEFAULT, [](gpointer data) -> gboolean {
+    (*static_cast<std::function<void()>*>(data))();
+    return G_SOURCE_REMOVE;
+  }, call, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+}
+
+GstFlowReturn Source::on_new_video(GstElement* sink, gpointer data) {
+  auto* self = static_cast<Source*>(data);
+  media::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
+  if (!sample) return GST_FLOW_EOS;
+  self->last_video_us_.store(media::monotonic_us(), std::memory_order_relaxed);
+  self->video_frames_.fetch_add(1, std::memory_order_relaxed);
+  self->on_video_(self->spec_.role, sample.get(), capture_clock_time(sink, sample.get()));
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn Source::on_new_audio(GstElement* sink, gpointer data) {
+  auto* self = static_cast<Source*>(data);
+  media::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
+  if (!sample) return GST_FLOW_EOS;
+  self->audio_buffers_.fetch_add(1, std::memory_order_relaxed);
+  self->on_audio_(self->spec_.role, sample.get(), capture_clock_time(sink, sample.get()));
+  return GST_FLOW_OK;
+}
+
+gboolean Source::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
+  auto* self = static_cast<Source*>(data);
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR: {
+      GError* raw = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_error(message, &raw, &debug);
+      media::GErrorPtr error(raw);
+      media::GCharPtr debug_text(debug);
+      spdlog::debug("source {}: error detail: {}", to_string(self->spec_.role), debug ? debug : "");
+      self->fail(std::string(GST_OBJECT_NAME(message->src)) + ": " + error->message);
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      self->fail("end of stream");
+      break;
+    case GST_MESSAGE_WARNING: {
+      GError* raw = nullptr;
+      gst_message_parse_warning(message, &raw, nullptr);
+      media::GErrorPtr warning(raw);
+      spdlog::warn("source {}: {}: {}", to_string(self->spec_.role), GST_OBJECT_NAME(message->src),
+                   warning->message);
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+GstPadProbeReturn Source::on_input_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<Source*>(data);
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  GstCaps* caps = nullptr;
+  gst_event_parse_caps(event, &caps);
+  GstVideoInfo video_info;
+  if (caps && gst_video_info_from_caps(&video_info, caps)) {
+    self->input_width_ = video_info.width;
+    self->input_height_ = video_info.height;
+    self->input_fps_n_ = video_info.fps_n;
+    self->input_fps_d_ = video_info.fps_d ? video_info.fps_d : 1;
+    spdlog::info("source {}: input {}", to_string(self->spec_.role), self->input_format());
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace onair::sources

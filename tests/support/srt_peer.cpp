@@ -1,0 +1,365 @@
+#include "support/srt_peer.hpp"
+
+#include <arpa/inet.h>
+#include <srt/access_control.h>
+#include <srt/srt.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace onair::test {
+namespace {
+
+// srt_startup once per test process; libsrt refcounts it, so onair code calling it too is fine.
+void srt_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { srt_startup(); });
+}
+
+// An owned SRTSOCKET.
+class SrtSocket {
+ public:
+  SrtSocket() = default;
+  explicit SrtSocket(SRTSOCKET s) : s_(s) {}
+  ~SrtSocket() { reset(); }
+  SrtSocket(SrtSocket&& o) noexcept : s_(std::exchange(o.s_, SRT_INVALID_SOCK)) {}
+  SrtSocket& operator=(SrtSocket&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, SRT_INVALID_SOCK);
+    }
+    return *this;
+  }
+  SRTSOCKET get() const { return s_; }
+  explicit operator bool() const { return s_ != SRT_INVALID_SOCK; }
+  void reset() {
+    if (s_ != SRT_INVALID_SOCK) srt_close(s_);
+    s_ = SRT_INVALID_SOCK;
+  }
+
+ private:
+  SRTSOCKET s_ = SRT_INVALID_SOCK;
+};
+
+// An owned SRT epoll id.
+class SrtEpoll {
+ public:
+  SrtEpoll() : eid_(srt_epoll_create()) {
+    if (eid_ < 0) throw std::runtime_error(std::string("srt_epoll_create: ") + srt_getlasterror_str());
+    srt_epoll_set(eid_, SRT_EPOLL_ENABLE_EMPTY);  // an empty set waits instead of failing
+  }
+  ~SrtEpoll() { srt_epoll_release(eid_); }
+  SrtEpoll(const SrtEpoll&) = delete;
+  SrtEpoll& operator=(const SrtEpoll&) = delete;
+  int get() const { return eid_; }
+
+ private:
+  int eid_;
+};
+
+constexpr auto kEpollWait = 50ms;  // how quickly stop/pause requests are noticed
+constexpr int kMaxReadsPerWakeup = 4096;
+
+bool set_flag(SRTSOCKET s, SRT_SOCKOPT opt, const void* value, int len) {
+  return srt_setsockflag(s, opt, value, len) == 0;
+}
+
+std::string reject_text(int code) {
+  std::string text = std::to_string(code) + " ";
+  if (code >= SRT_REJC_PREDEFINED) return text + (code == SRT_REJX_FORBIDDEN ? "forbidden" : "rejected by peer");
+  return text + srt_rejectreason_str(code);
+}
+
+}  // namespace
+
+struct SrtReceiver::Sockets {
+  SrtEpoll epoll;
+  SrtSocket listener;
+  std::vector<SrtSocket> connections;
+  std::chrono::steady_clock::time_point next_attempt{};
+};
+
+int srt_receiver_listen_hook(void* self, int sock, int, const sockaddr*, const char* streamid) {
+  return static_cast<SrtReceiver*>(self)->accept_streamid(sock, streamid) ? 0 : -1;
+}
+
+SrtReceiver::SrtReceiver(SrtReceiverOptions options) : options_(std::move(options)) {
+  const auto n = options_.passphrase.size();
+  if (n != 0 && (n < 10 || n > 79)) throw std::invalid_argument("SRT passphrase must be 10..79 characters");
+  if (options_.port == 0) throw std::invalid_argument("SrtReceiver needs a port");
+  srt_init_once();
+  thread_ = std::thread([this] { run(); });
+}
+
+SrtReceiver::~SrtReceiver() { stop(); }
+
+void SrtReceiver::stop() {
+  stop_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SrtReceiver::pause(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  pause_requested_ = true;
+  return cv_.wait_for(lock, timeout, [this] { return paused_; });
+}
+
+void SrtReceiver::resume() {
+  {
+    std::lock_guard lock(mutex_);
+    pause_requested_ = false;
+  }
+  cv_.notify_all();
+}
+
+void SrtReceiver::run() {
+  Sockets s;
+  while (!stop_) {
+    {
+      std::unique_lock lock(mutex_);
+      if (pause_requested_) {
+        lock.unlock();
+        close_all(s);
+        lock.lock();
+        paused_ = true;
+        cv_.notify_all();
+        cv_.wait_for(lock, kEpollWait, [this] { return !pause_requested_ || stop_; });
+        if (!pause_requested_) paused_ = false;
+        continue;
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= s.next_attempt) {
+      if (options_.mode == SrtReceiverOptions::Mode::caller && s.connections.empty()) try_connect(s);
+      if (options_.mode == SrtReceiverOptions::Mode::listener && !s.listener) handle_listener_ready(s);
+    }
+    std::array<SRT_EPOLL_EVENT, 16> events{};
+    int n = srt_epoll_uwait(s.epoll.get(), events.data(), static_cast<int>(events.size()), kEpollWait.count());
+    for (int i = 0; i < n; ++i) {
+      if (s.listener && events[i].fd == s.listener.get()) {
+        handle_listener_ready(s);
+      } else {
+        drain(s, events[i].fd);
+      }
+    }
+  }
+  close_all(s);
+}
+
+// Opens the listening socket when there is none, else accepts what is pending.
+void SrtReceiver::handle_listener_ready(Sockets& s) {
+  if (!s.listener) {
+    SrtSocket sock(srt_create_socket());
+    const int no = 0;
+    const int yes = 1;
+    bool ok = set_flag(sock.get(), SRTO_RCVSYN, &no, sizeof no) &&
+              set_flag(sock.get(), SRTO_LATENCY, &options_.latency_ms, sizeof(int)) &&
+              (options_.pbkeylen == 0 || set_flag(sock.get(), SRTO_PBKEYLEN, &options_.pbkeylen, sizeof(int))) &&
+              (options_.passphrase.empty() ||
+               set_flag(sock.get(), SRTO_PASSPHRASE, options_.passphrase.data(),
+                        static_cast<int>(options_.passphrase.size()))) &&
+              set_flag(sock.get(), SRTO_REUSEADDR, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(options_.port);
+    inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr);
+    ok = ok && srt_bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+         srt_listen_callback(sock.get(), &srt_receiver_listen_hook, this) == 0 &&
+         srt_listen(sock.get(), 8) == 0;
+    const int in_events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+    ok = ok && srt_epoll_add_usock(s.epoll.get(), sock.get(), &in_events) == 0;
+    if (!ok) {
+      set_error("listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + srt_getlasterror_str());
+      s.next_attempt = std::chrono::steady_clock::now() + options_.retry_interval;
+      return;
+    }
+    s.listener = std::move(sock);
+    return;
+  }
+  // One accept per readiness event: epoll is level-triggered, and a failed non-blocking
+  // srt_accept would print a libsrt error line.
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  SrtSocket conn(srt_accept(s.listener.get(), reinterpret_cast<sockaddr*>(&peer), &len));
+  if (!conn) return;
+  const int in_events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+  srt_epoll_add_usock(s.epoll.get(), conn.get(), &in_events);
+  s.connections.push_back(std::move(conn));
+  open_connections_ = s.connections.size();
+  std::lock_guard lock(mutex_);
+  segments_.emplace_back();
+}
+
+void SrtReceiver::try_connect(Sockets& s) {
+  s.next_attempt = std::chrono::steady_clock::now() + options_.retry_interval;
+  ++connect_attempts_;
+  SrtSocket sock(srt_create_socket());
+  const int yes = 1;
+  const int no = 0;
+  const int timeout_ms = static_cast<int>(options_.connect_timeout.count());
+  bool ok = set_flag(sock.get(), SRTO_RCVSYN, &yes, sizeof yes) &&
+            set_flag(sock.get(), SRTO_CONNTIMEO, &timeout_ms, sizeof timeout_ms) &&
+            set_flag(sock.get(), SRTO_LATENCY, &options_.latency_ms, sizeof(int)) &&
+            (options_.pbkeylen == 0 || set_flag(sock.get(), SRTO_PBKEYLEN, &options_.pbkeylen, sizeof(int))) &&
+            (options_.passphrase.empty() ||
+             set_flag(sock.get(), SRTO_PASSPHRASE, options_.passphrase.data(),
+                      static_cast<int>(options_.passphrase.size()))) &&
+            (options_.streamid.empty() ||
+             set_flag(sock.get(), SRTO_STREAMID, options_.streamid.data(), static_cast<int>(options_.streamid.size())));
+  if (!ok) {
+    set_error(std::string("caller socket options: ") + srt_getlasterror_str());
+    return;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(options_.port);
+  inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr);
+  if (srt_connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == SRT_ERROR) {
+    set_reject(srt_getrejectreason(sock.get()), "");
+    return;
+  }
+  set_flag(sock.get(), SRTO_RCVSYN, &no, sizeof no);  // non-blocking reads, driven by epoll
+  const int in_events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+  srt_epoll_add_usock(s.epoll.get(), sock.get(), &in_events);
+  s.connections.push_back(std::move(sock));
+  open_connections_ = s.connections.size();
+  std::lock_guard lock(mutex_);
+  segments_.emplace_back();
+}
+
+void SrtReceiver::drain(Sockets& s, int sock) {
+  std::array<char, 1500> buf{};  // a live-mode message is at most 1456 bytes
+  bool broken = false;
+  for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+    int n = srt_recvmsg(sock, buf.data(), static_cast<int>(buf.size()));
+    if (n > 0) {
+      append(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<std::size_t>(n));
+      continue;
+    }
+    broken = !(n == SRT_ERROR && srt_getlasterror(nullptr) == SRT_EASYNCRCV);
+    break;
+  }
+  if (!broken) {
+    SRT_SOCKSTATUS state = srt_getsockstate(sock);
+    broken = state == SRTS_BROKEN || state == SRTS_CLOSED || state == SRTS_NONEXIST;
+  }
+  if (broken) {
+    srt_epoll_remove_usock(s.epoll.get(), sock);
+    std::erase_if(s.connections, [sock](const SrtSocket& c) { return c.get() == sock; });
+    open_connections_ = s.connections.size();
+  }
+}
+
+void SrtReceiver::close_all(Sockets& s) {
+  for (auto& c : s.connections) srt_epoll_remove_usock(s.epoll.get(), c.get());
+  s.connections.clear();
+  open_connections_ = 0;
+  if (s.listener) {
+    srt_epoll_remove_usock(s.epoll.get(), s.listener.get());
+    s.listener.reset();
+  }
+}
+
+bool SrtReceiver::accept_streamid(int sock, const char* streamid) {
+  std::string id = streamid ? streamid : "";
+  std::lock_guard lock(mutex_);
+  last_streamid_ = id;
+  if (!options_.reject_other_streamids || id == options_.streamid) return true;
+  srt_setrejectreason(sock, SRT_REJX_FORBIDDEN);
+  last_reject_code_ = SRT_REJX_FORBIDDEN;
+  last_reject_reason_ = reject_text(SRT_REJX_FORBIDDEN) + ": streamid \"" + id + "\" is not \"" + options_.streamid + "\"";
+  return false;
+}
+
+void SrtReceiver::append(const uint8_t* data, std::size_t size) {
+  std::lock_guard lock(mutex_);
+  byte_count_ += size;
+  ++message_count_;
+  ++message_sizes_[size];
+  if (kept_bytes_ + size > options_.max_bytes || segments_.empty()) return;
+  segments_.back().insert(segments_.back().end(), data, data + size);
+  kept_bytes_ += size;
+}
+
+void SrtReceiver::set_reject(int code, std::string reason) {
+  std::lock_guard lock(mutex_);
+  last_reject_code_ = code;
+  last_reject_reason_ = reason.empty() ? reject_text(code) : std::move(reason);
+}
+
+void SrtReceiver::set_error(std::string error) {
+  std::lock_guard lock(mutex_);
+  last_error_ = std::move(error);
+}
+
+std::vector<uint8_t> SrtReceiver::bytes() const {
+  std::lock_guard lock(mutex_);
+  std::vector<uint8_t> all;
+  all.reserve(kept_bytes_);
+  for (const auto& seg : segments_) all.insert(all.end(), seg.begin(), seg.end());
+  return all;
+}
+
+std::vector<uint8_t> SrtReceiver::connection_bytes(std::size_t index) const {
+  std::lock_guard lock(mutex_);
+  return index < segments_.size() ? segments_[index] : std::vector<uint8_t>{};
+}
+
+void SrtReceiver::clear() {
+  std::lock_guard lock(mutex_);
+  for (auto& seg : segments_) seg = {};
+  kept_bytes_ = 0;
+}
+
+std::size_t SrtReceiver::byte_count() const {
+  std::lock_guard lock(mutex_);
+  return byte_count_;
+}
+
+std::size_t SrtReceiver::message_count() const {
+  std::lock_guard lock(mutex_);
+  return message_count_;
+}
+
+std::map<std::size_t, std::size_t> SrtReceiver::message_sizes() const {
+  std::lock_guard lock(mutex_);
+  return message_sizes_;
+}
+
+std::size_t SrtReceiver::max_message_size() const {
+  std::lock_guard lock(mutex_);
+  return message_sizes_.empty() ? 0 : message_sizes_.rbegin()->first;
+}
+
+std::size_t SrtReceiver::connections() const {
+  std::lock_guard lock(mutex_);
+  return segments_.size();
+}
+
+bool SrtReceiver::connected() const { return open_connections_ > 0; }
+std::size_t SrtReceiver::connect_attempts() const { return connect_attempts_; }
+
+int SrtReceiver::last_reject_code() const {
+  std::lock_guard lock(mutex_);
+  return last_reject_code_;
+}
+
+std::string SrtReceiver::last_reject_reason() const {
+  std::lock_guard lock(mutex_);
+  return last_reject_reason_;
+}
+
+std::string SrtReceiver::last_streamid() const {
+  std::lock_guard lock(mutex_);
+  return last_streamid_;
+}
+
+std::string SrtReceiver::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+}  // namespace onair::test

@@ -1,0 +1,147 @@
+// build/onair's control plane end to end: a real HTTP client against the real process, plus
+// the command line. The stream goes to a real SRT listener on loopback.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "support/onair_instance.hpp"
+#include "support/ports.hpp"
+#include "support/srt_peer.hpp"
+
+using namespace onair::test;
+using nlohmann::json;
+
+namespace {
+
+std::string dest_to(uint16_t port) {
+  return "    - { name: ingest, url: \"srt://127.0.0.1:" + std::to_string(port) + "?mode=caller&latency=120\" }";
+}
+
+bool has_metric_line(const std::string& text, const std::string& prefix) {
+  return text.find("\n" + prefix) != std::string::npos || text.rfind(prefix, 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("every route answers as documented, with auth on the mutating ones") {
+  const uint16_t port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = port});
+  OnairSettings settings;
+  settings.destinations = dest_to(port);
+  OnairInstance onair(settings);
+
+  CHECK(onair.get("/healthz").status == 200);
+  REQUIRE_MESSAGE(wait_until([&] { return onair.get("/readyz").status == 200; }, 15s), onair.log());
+  CHECK(onair.get("/readyz").json() == json{{"ready", true}});
+
+  const json s = onair.status();
+  CHECK(s["state"] == "live");
+  CHECK(s["active_source"] == "primary");
+  CHECK(s["encoder"]["name"] == "x264");
+  CHECK(s["encoder"]["bitrate_kbps"] == 1500);
+  CHECK(s["program"]["playing"] == true);
+  CHECK(destination(s)["state"] == "connected");
+  CHECK(destination(s)["uptime_s"].get<double>() > 0);
+
+  // Prometheus text with the figures moving.
+  const auto m1 = onair.get("/metrics");
+  CHECK(m1.status == 200);
+  CHECK(m1.header("content-type").rfind("text/plain", 0) == 0);
+  CHECK(has_metric_line(m1.body, "onair_uplink_up{destination=\"ingest\"} 1"));
+  CHECK(has_metric_line(m1.body, "onair_info{"));
+  CHECK(has_metric_line(m1.body, "process_resident_memory_bytes "));
+
+  SUBCASE("mutating calls need the bearer token") {
+    CHECK(onair.post("/api/v1/stream/stop", "", false).status == 401);
+    auto wrong = http_request("127.0.0.1", onair.http_port(), "POST", "/api/v1/stream/stop", "",
+                              {{"Authorization", "Bearer not-the-token"}});
+    CHECK(wrong.status == 403);
+    CHECK(wrong.json()["error"] == "invalid token");
+    CHECK(onair.status()["state"] == "live");  // nothing changed
+  }
+  SUBCASE("stop and start follow through to the link") {
+    const auto stop = onair.post("/api/v1/stream/stop");
+    CHECK(stop.status == 200);
+    CHECK(stop.json()["state"] == "idle");
+    CHECK(onair.wait_status([](const json& st) { return destination(st)["state"] == "stopped"; }, 5s));
+    CHECK(wait_until([&] { return !ingest.connected(); }, 5s));
+    CHECK(onair.get("/readyz").status == 503);
+    const auto start = onair.post("/api/v1/stream/start");
+    CHECK(start.status == 200);
+    CHECK(onair.wait_status([](const json& st) { return st["state"] == "live"; }, 10s));
+    CHECK(wait_until([&] { return ingest.connections() >= 2; }, 10s));
+  }
+  SUBCASE("source override and back to auto") {
+    auto r = onair.post("/api/v1/source", R"({"source": "slate"})");
+    CHECK(r.status == 200);
+    CHECK(onair.wait_status([](const json& st) { return st["active_source"] == "slate" && st["source_mode"] == "manual"; }, 5s));
+    CHECK(onair.post("/api/v1/source", R"({"source": "backup"})").status == 409);  // none configured
+    CHECK(onair.post("/api/v1/source", R"({"source": "tertiary"})").status == 400);
+    r = onair.post("/api/v1/source", R"({"source": "auto"})");
+    CHECK(r.status == 200);
+    CHECK(onair.wait_status([](const json& st) { return st["active_source"] == "primary" && st["source_mode"] == "auto"; }, 5s));
+    const auto events = onair.get("/api/v1/events").json()["events"];
+    bool saw_switch = false;
+    for (const auto& e : events) saw_switch |= e["kind"] == "source" && e["from"] == "primary" && e["to"] == "slate";
+    CHECK(saw_switch);
+  }
+  SUBCASE("bad requests get JSON errors and change nothing") {
+    const auto bad_json = onair.post("/api/v1/source", "{not json");
+    CHECK(bad_json.status == 400);
+    CHECK(bad_json.json()["error"].get<std::string>().rfind("invalid JSON", 0) == 0);
+    const auto missing = onair.get("/api/v1/nothing-here");
+    CHECK(missing.status == 404);
+    CHECK(missing.json()["error"] == "no route for GET /api/v1/nothing-here");
+    CHECK(onair.status()["state"] == "live");
+    CHECK(onair.process().running());
+  }
+}
+
+TEST_CASE("a missing camera keeps onair up, serving, and /readyz says why") {
+  const uint16_t port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = port});
+  OnairSettings settings;
+  settings.primary = "{ type: v4l2, device: /dev/video-onair-missing }";  // no camera here: a mock of none
+  settings.destinations = dest_to(port);
+  OnairInstance onair(settings);
+  HttpResponse ready;
+  CHECK(wait_until([&] {
+    ready = onair.get("/readyz");
+    return ready.body.find("video-onair-missing") != std::string::npos;
+  }, 10s));
+  INFO(ready.body);
+  CHECK(ready.status == 503);
+  CHECK(ready.json()["reason"].get<std::string>().rfind("no camera source is healthy; primary: ", 0) == 0);
+  const json s = onair.status();
+  CHECK(s["sources"][0]["state"] == "failed");
+  CHECK(s["active_source"] == "slate");  // the stream itself goes on with the slate
+  CHECK(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
+  CHECK(onair.get("/healthz").status == 200);
+  CHECK(onair.process().running());
+}
+
+TEST_CASE("--check-config: OK, or every error with file and line, exit 2") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto good = dir / "onair-cli-good.yaml";
+  OnairSettings settings;
+  settings.destinations = dest_to(9000);
+  std::ofstream(good) << render_config(settings, 8080);
+  ChildProcess ok({ONAIR_BINARY, "--check-config", good.string()});
+  CHECK(ok.wait_exit(10s) == 0);
+  CHECK(ok.log_text() == "OK\n");
+
+  const auto bad = dir / "onair-cli-bad.yaml";
+  std::ofstream(bad) << "video: { widht: 1280 }\nsources: { primary: { type: test } }\n"
+                        "uplink: { destinations: [ { name: a, url: \"srt://h:1?mode=calller\" } ] }\n"
+                        "control: { token: \"sekrit-token-123\" }\n";
+  ChildProcess fail({ONAIR_BINARY, "--check-config", bad.string()});
+  CHECK(fail.wait_exit(10s) == 2);
+  const std::string out = fail.log_text();
+  INFO(out);
+  CHECK(out.find(bad.string() + ":1: video.widht: unknown key (did you mean \"width\"?)") != std::string::npos);
+  CHECK(out.find(bad.string() + ":3: uplink.destinations[0].url: unknown SRT mode \"calller\"") != std::string::npos);
+  CHECK(out.find("sekrit") == std::string::npos);
+
+  ChildProcess usage({ONAIR_BINARY, "--frobnicate"});
+  CHECK(usage.wait_exit(10s) == 64);
+}
