@@ -298,9 +298,20 @@ TEST_CASE("ingest closed and reopened: the sender reconnects and resumes at a ke
   stream.send(sender, 7, true);
   REQUIRE(peer.receive_until(stream.pushed.size(), seconds(10)));
 
+  // The ingest goes away mid-stream: the sender notices on its next send.
+  std::atomic<bool> feeding{true};
+  std::thread feeder([&] {
+    Stream frames;
+    for (int i = 0; feeding && i < 1000; ++i) {
+      sender.push(frames.make(14, i % 30 == 0));
+      std::this_thread::sleep_for(milliseconds(10));  // the source's frame pacing
+    }
+  });
   peer.close();
   ingest.reset();
   CHECK(observer.wait_state(LinkState::backoff, "connection closed by the ingest"));
+  feeding = false;
+  feeder.join();
   ingest = std::make_unique<TestIngest>(PeerOptions{}, port);
   REQUIRE(ingest->listening());
   PeerConnection again = ingest->accept(seconds(10));
@@ -390,7 +401,9 @@ TEST_CASE("queue drops count a link slower than the stream, never a link that ke
   SenderOptions options = fast_options();
   options.max_queue_bytes = 4 << 20;     // ~1.2 s of this stream: rides out a loaded box
   options.send_buffer_bytes = 64 * 1024; // a small SRT buffer so a stall reaches our queue soon
-  options.peer_idle_timeout_ms = 5000;   // a stalled reader ACKs nothing new; keep the link up
+  // A stalled reader ACKs nothing: keep the link (and the queue) up while the queue fills,
+  // even when a loaded box slows the source down.
+  options.peer_idle_timeout_ms = 30'000;
 
   SUBCASE("an ingest that reads: every byte arrives, nothing dropped") {
     TestIngest ingest({});
@@ -423,7 +436,7 @@ TEST_CASE("queue drops count a link slower than the stream, never a link that ke
     milliseconds longest{0};
     std::atomic<bool> dropped{false};
     std::thread feeder = feed(sender, [&] { return dropped.load(); }, &longest);
-    CHECK(observer.wait([](const SenderStats& s, int) { return s.queue_drops > 0; }, seconds(10)));
+    CHECK(observer.wait([](const SenderStats& s, int) { return s.queue_drops > 0; }, seconds(30)));
     dropped = true;
     feeder.join();
     CHECK(longest < milliseconds(100));

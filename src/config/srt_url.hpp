@@ -28,7 +28,7 @@ struct SrtUrl {
 };
 
 // Parses an SRT URL (latency and peeridletimeo in milliseconds, query values percent-decoded;
-// see docs/config.md). Errors never contain the passphrase. On failure returns nullopt and sets
+// see the README). Errors never contain the passphrase. On failure returns nullopt and sets
 // *error to what is wrong, e.g. `unknown SRT mode "calller" (expected caller, listener or
 // rendezvous)`.
 std::optional<SrtUrl> parse_srt_url(std::string_view text, std::string* error);

@@ -71,7 +71,7 @@ StaticFiles::Resolved StaticFiles::resolve(std::string_view url_path) const {
   while (!rest.empty()) {
     const auto slash = rest.find('/');
     const auto segment = rest.substr(0, slash);
-    if (segment.empty()) return {Lookup::invalid, {}};
+    if (segment.empty() || segment == "." || segment == "..") return {Lookup::invalid, {}};
     hidden = hidden || segment.front() == '.';
     relative /= segment;
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);

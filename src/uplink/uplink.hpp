@@ -34,7 +34,7 @@ struct SenderStats {
   std::string name;
   std::string url_redacted;
   LinkState state = LinkState::stopped;
-  std::string reason;             // why not connected, e.g. "rejected: wrong passphrase"
+  std::string reason;             // why not connected, e.g. "rejected by ingest: wrong passphrase"
   double uptime_s = 0;            // since this connection was established
   double rtt_ms = 0;
   double send_buffer_ms = 0;
@@ -70,6 +70,14 @@ struct SenderCallbacks {
   std::function<void(const SenderStats&)> on_stats;
 };
 
+// Behaviour worth knowing from outside:
+// - Listener mode keeps one ingest at a time; a newer caller replaces the current one (an
+//   ingest that restarted reconnects at once instead of waiting for the old link to time out).
+// - A link is declared dead after peer_idle_timeout_ms without any ACK while data is waiting
+//   (libsrt's own SRTO_PEERIDLETIMEO needs ~5 s or more), then reconnected with backoff.
+// - Payloads pushed while not connected are discarded and not counted in queue_drops, which
+//   stays a "link slower than the stream" signal; an outage shows in state and reason.
+// - After a rejection the state stays `rejected` (with its reason) while retrying.
 class UplinkSender {
  public:
   UplinkSender(config::Destination destination, SenderOptions options, SenderCallbacks callbacks);

@@ -222,6 +222,8 @@ struct UplinkSender::Impl {
       if (srt_sendmsg2(socket, bytes, static_cast<int>(length), &control) == SRT_ERROR) {
         if (srt_getlasterror(nullptr) == SRT_EASYNCSND) return SendStep::would_block;
         *lost = "send failed: " + srt_last_error();
+        // A lost link says why in its own words (closed or silent), not as a send error.
+        if (srt_getsockstate(socket) >= SRTS_BROKEN) *lost = loss_reason(socket, Clock::now());
         return SendStep::failed;
       }
       *offset += length;
@@ -229,18 +231,21 @@ struct UplinkSender::Impl {
     return SendStep::done;
   }
 
+  // Why the link is down, or "" while it is up.
+  std::string loss_reason(SRTSOCKET socket, Clock::time_point now) const {
+    const milliseconds idle(settings.peer_idle_timeout_ms);
+    const bool broken = srt_getsockstate(socket) >= SRTS_BROKEN;
+    // libsrt reports a peer's close and its own (slow) timeout alike: our silence clock tells.
+    if (monitor.peer_silent(now, idle) || (broken && monitor.silent_ms(now) >= idle.count()))
+      return "no response from the ingest for " + std::to_string(monitor.silent_ms(now)) + " ms";
+    return broken ? "connection closed by the ingest" : "";
+  }
+
   // Health of the connected link; a non-empty reason means it is over.
   std::string check_link(SRTSOCKET socket, SrtListener* listener, std::string* peer,
                          Clock::time_point now, SrtSocket* replacement) {
     monitor.sample(now);
-    const milliseconds idle(settings.peer_idle_timeout_ms);
-    if (monitor.peer_silent(now, idle))
-      return "no response from the ingest for " + std::to_string(monitor.silent_ms(now)) + " ms";
-    if (srt_getsockstate(socket) >= SRTS_BROKEN) {
-      if (monitor.silent_ms(now) >= idle.count())
-        return "no response from the ingest for " + std::to_string(monitor.silent_ms(now)) + " ms";
-      return "connection closed by the ingest";
-    }
+    if (std::string reason = loss_reason(socket, now); !reason.empty()) return reason;
     if (listener) {
       std::string newer_peer;
       if (SrtSocket newer = listener->accept(0, &newer_peer)) {

@@ -6,16 +6,31 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <stdexcept>
 #include <utility>
 
 namespace onair::test {
 namespace {
 
+constexpr std::size_t kLogLines = 200;
+std::mutex g_log_mutex;
+std::deque<std::string> g_log;  // the last kLogLines libsrt log lines
+
+void keep_srt_log(void*, int, const char*, int, const char*, const char* message) {
+  std::lock_guard lock(g_log_mutex);
+  g_log.emplace_back(message ? message : "");
+  if (g_log.size() > kLogLines) g_log.pop_front();
+}
+
 // srt_startup once per test process; libsrt refcounts it, so onair code calling it too is fine.
 void srt_init_once() {
   static std::once_flag once;
-  std::call_once(once, [] { srt_startup(); });
+  std::call_once(once, [] {
+    srt_startup();
+    srt_setlogflags(SRT_LOGF_DISABLE_EOL);
+    srt_setloghandler(nullptr, &keep_srt_log);  // refusals log warnings: keep them off the test output
+  });
 }
 
 // An owned SRTSOCKET.
@@ -80,6 +95,13 @@ struct SrtReceiver::Sockets {
   std::vector<SrtSocket> connections;
   std::chrono::steady_clock::time_point next_attempt{};
 };
+
+std::string srt_log_tail(std::size_t max_lines) {
+  std::lock_guard lock(g_log_mutex);
+  std::string text;
+  for (std::size_t i = g_log.size() - std::min(max_lines, g_log.size()); i < g_log.size(); ++i) text += g_log[i] + "\n";
+  return text;
+}
 
 int srt_receiver_listen_hook(void* self, int sock, int, const sockaddr*, const char* streamid) {
   return static_cast<SrtReceiver*>(self)->accept_streamid(sock, streamid) ? 0 : -1;

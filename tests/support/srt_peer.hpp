@@ -108,4 +108,8 @@ class SrtReceiver {
   std::thread thread_;
 };
 
+// The last libsrt log lines of this process, oldest first, one a line. Once an SrtReceiver
+// exists, libsrt logs here instead of to stderr; show them on failure: INFO(srt_log_tail()).
+std::string srt_log_tail(std::size_t max_lines = 50);
+
 }  // namespace onair::test

@@ -115,7 +115,6 @@ struct Decoder {
   CodecPtr ctx;
   AVRational time_base{1, 90000};
   bool video = false;
-  PacketPtr held;  // decoded only once the next one arrives: the last one may be cut short
 };
 
 class Analysis {
@@ -132,13 +131,11 @@ class Analysis {
     // Each av_read_frame consumes input, so this ends; the cap only guards against a libav bug.
     const std::size_t max_reads = r_.ts_packets * 4 + 1000;
     for (std::size_t i = 0; i < max_reads && av_read_frame(fmt_, pkt.get()) >= 0; ++i) {
-      on_packet(std::move(pkt));
-      pkt.reset(av_packet_alloc());
+      on_packet(pkt.get());
+      av_packet_unref(pkt.get());
     }
     for (Decoder* d : {video_.get(), audio_.get()}) {
-      if (!d) continue;
-      if (d->held) ++r_.tail_packets_dropped;
-      decode(*d, nullptr);  // flush
+      if (d) decode(*d, nullptr);  // flush
     }
     finish();
   }
@@ -167,7 +164,7 @@ class Analysis {
     return slot.get();
   }
 
-  void on_packet(PacketPtr pkt) {
+  void on_packet(const AVPacket* pkt) {
     Decoder* d = decoder_for(pkt->stream_index);
     if (!d) return;
     if (d->video) {
@@ -181,8 +178,7 @@ class Analysis {
       ++r_.audio_packets;
       if (!started_) return;
     }
-    if (d->held) decode(*d, d->held.get());
-    d->held = std::move(pkt);
+    decode(*d, pkt);
   }
 
   void decode(Decoder& d, const AVPacket* pkt) {
@@ -285,47 +281,15 @@ std::string TsReport::summary() const {
   return s.str();
 }
 
-void scan_ts_packets(const std::vector<uint8_t>& ts, TsReport& report) {
-  constexpr std::size_t kPacket = 188;
-  // In sync at p: 0x47 there and at the next two packet starts that exist.
-  auto synced_at = [&](std::size_t p) {
-    for (std::size_t q = p; q < ts.size() && q < p + 3 * kPacket; q += kPacket) {
-      if (ts[q] != 0x47) return false;
-    }
-    return true;
-  };
-  auto hunt = [&](std::size_t p) {
-    while (p + kPacket <= ts.size() && !synced_at(p)) ++p;
-    return p;
-  };
-  std::size_t pos = hunt(0);  // a capture may start mid-packet: not an error
-  if (pos + kPacket > ts.size() && ts.size() >= kPacket) ++report.ts_sync_errors;  // no TS at all
-  std::vector<int> last_cc(8192, -1);
-  while (pos + kPacket <= ts.size()) {
-    if (ts[pos] != 0x47) {
-      ++report.ts_sync_errors;  // one per lost-sync stretch, however long
-      pos = hunt(pos);
-      continue;
-    }
-    const uint8_t* p = &ts[pos];
-    pos += kPacket;
-    ++report.ts_packets;
-    const auto pid = static_cast<std::size_t>(((p[1] & 0x1F) << 8) | p[2]);
-    const int afc = (p[3] >> 4) & 0x3;
-    const int cc = p[3] & 0x0F;
-    if (pid == 0x1FFF || !(afc & 0x1)) continue;  // null and payload-less packets keep their CC
-    const bool discontinuity = (afc & 0x2) && p[4] > 0 && (p[5] & 0x80);
-    const int last = last_cc[pid];
-    if (last >= 0 && !discontinuity && cc != ((last + 1) & 0x0F) && cc != last) ++report.ts_cc_errors;
-    last_cc[pid] = cc;
-  }
-}
-
-TsReport analyze_ts(const std::vector<uint8_t>& ts) {
+TsReport analyze_ts(const std::vector<uint8_t>& capture) {
   TsReport report;
-  scan_ts_packets(ts, report);
+  const TsPacketStats stats = scan_ts_packets(capture);
+  report.ts_packets = stats.packets;
+  report.ts_sync_errors = stats.sync_errors;
+  report.ts_cc_errors = stats.cc_errors;
+  const std::vector<uint8_t> ts = drop_unfinished_pes(capture, report.tail_packets_dropped);
   LogCollector log{false, &report};
-  ScopedLogCapture capture(log);
+  ScopedLogCapture log_capture(log);
 
   MemoryReader reader{&ts};
   auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));

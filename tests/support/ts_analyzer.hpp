@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "support/ts_packets.hpp"
+
 namespace onair::test {
 
 // One decoded video frame, in decoder output (display) order.
@@ -29,7 +31,7 @@ struct FrameInfo {
 // video packets before the first keyframe packet (video_packets_skipped) and audio packets
 // before it are skipped, and log lines are only counted from that keyframe on (the H.264 parser
 // complains about slices without SPS/PPS before it); a capture ends at any byte, so the last
-// packet of each stream (possibly cut short) is not decoded (tail_packets_dropped).
+// PES of each stream (possibly cut short) is not decoded (tail_packets_dropped TS packets).
 struct TsReport {
   std::string open_error;  // non-empty when the bytes could not be opened as MPEG-TS
 
@@ -76,8 +78,5 @@ struct TsReport {
 
 TsReport analyze_ts(const std::vector<uint8_t>& ts);
 TsReport analyze_ts_file(const std::filesystem::path& path);
-
-// TS-level checks only (packets, sync and continuity errors); analyze_ts calls it too.
-void scan_ts_packets(const std::vector<uint8_t>& ts, TsReport& report);
 
 }  // namespace onair::test
