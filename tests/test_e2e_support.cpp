@@ -43,10 +43,11 @@ ChildProcess start_gst_av(const std::string& sink, int seconds) {
   std::string pipeline =
       "videotestsrc is-live=true num-buffers=" + std::to_string(video_buffers) +
       " ! video/x-raw,width=640,height=360,framerate=30/1,format=I420"
-      " ! x264enc tune=zerolatency speed-preset=superfast key-int-max=30 bframes=0 option-string=scenecut=0"
+      " ! x264enc tune=zerolatency speed-preset=superfast key-int-max=30 bframes=0 "
+      "option-string=scenecut=0"
       " ! h264parse config-interval=-1 ! queue ! mpegtsmux name=m"
-      " ! capssetter replace=true caps=video/mpegts,systemstream=true,packetsize=188 ! " + sink +
-      " audiotestsrc is-live=true num-buffers=" + std::to_string(audio_buffers) +
+      " ! capssetter replace=true caps=video/mpegts,systemstream=true,packetsize=188 ! " +
+      sink + " audiotestsrc is-live=true num-buffers=" + std::to_string(audio_buffers) +
       " ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! aacparse ! queue ! m.";
   auto argv = split_words(pipeline);
   argv.insert(argv.begin(), "gst-launch-1.0");
@@ -88,7 +89,8 @@ const Capture& reference_capture() {
 }  // namespace
 
 TEST_CASE("ChildProcess: exit codes, captured output, extra environment") {
-  ChildProcess child({"sh", "-c", "echo out-$ONAIR_T; echo err >&2; exit 3"}, {.env = {{"ONAIR_T", "42"}}});
+  ChildProcess child({"sh", "-c", "echo out-$ONAIR_T; echo err >&2; exit 3"},
+                     {.env = {{"ONAIR_T", "42"}}});
   CHECK(child.pid() > 0);
   REQUIRE(child.wait_exit(10s) == 3);
   CHECK_FALSE(child.running());
@@ -100,7 +102,8 @@ TEST_CASE("ChildProcess: exit codes, captured output, extra environment") {
 }
 
 TEST_CASE("ChildProcess: a log path chosen by the caller is kept") {
-  const auto path = std::filesystem::temp_directory_path() / ("onair-e2e-support-" + std::to_string(::getpid()) + ".log");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("onair-e2e-support-" + std::to_string(::getpid()) + ".log");
   {
     ChildProcess child({"echo", "hello"}, {.log_path = path});
     REQUIRE(child.wait_exit(10s) == 0);
@@ -131,7 +134,7 @@ TEST_CASE("ChildProcess: signal, kill_and_wait and the destructor reap the child
     log = scoped.log_path();
     CHECK(::kill(pid, 0) == 0);
   }
-  CHECK(::kill(pid, 0) == -1);  // killed and reaped, not a zombie
+  CHECK(::kill(pid, 0) == -1);                // killed and reaped, not a zombie
   CHECK_FALSE(std::filesystem::exists(log));  // the temp log went with it
 }
 
@@ -218,7 +221,8 @@ TEST_CASE("analyze_ts: a capture joined late or cut short anywhere decodes witho
   REQUIRE(ts.size() > 100'000);
   // Late joiner: starts mid-GOP (SRT delivers whole TS packets, so a 188-byte boundary).
   const std::size_t join = (ts.size() * 45 / 100) / 188 * 188;
-  const TsReport late = analyze_ts(std::vector<uint8_t>(ts.begin() + static_cast<std::ptrdiff_t>(join), ts.end()));
+  const TsReport late =
+      analyze_ts(std::vector<uint8_t>(ts.begin() + static_cast<std::ptrdiff_t>(join), ts.end()));
   INFO("late: " << late.summary());
   REQUIRE(late.has_video());
   CHECK(late.video_packets_skipped > 0);
@@ -229,7 +233,8 @@ TEST_CASE("analyze_ts: a capture joined late or cut short anywhere decodes witho
 
   // Early stop at odd byte offsets: the cut last packet is dropped, not reported as damage.
   for (std::size_t cut : {ts.size() / 3 + 77, ts.size() * 2 / 3 + 5, ts.size() - 1000}) {
-    const TsReport head = analyze_ts(std::vector<uint8_t>(ts.begin(), ts.begin() + static_cast<std::ptrdiff_t>(cut)));
+    const TsReport head =
+        analyze_ts(std::vector<uint8_t>(ts.begin(), ts.begin() + static_cast<std::ptrdiff_t>(cut)));
     INFO("cut at " << cut << ": " << head.summary());
     CHECK(head.video_frames >= 15);
     CHECK(head.total_errors() == 0);
@@ -240,7 +245,8 @@ TEST_CASE("analyze_ts: lost TS packets in the middle are reported") {
   std::vector<uint8_t> ts = reference_capture().ts;
   REQUIRE(ts.size() > 100'000);
   const std::size_t at = (ts.size() / 2) / 188 * 188;
-  ts.erase(ts.begin() + static_cast<std::ptrdiff_t>(at), ts.begin() + static_cast<std::ptrdiff_t>(at + 188 * 40));
+  ts.erase(ts.begin() + static_cast<std::ptrdiff_t>(at),
+           ts.begin() + static_cast<std::ptrdiff_t>(at + 188 * 40));
   const TsReport r = analyze_ts(ts);
   INFO(r.summary());
   CHECK(r.ts_cc_errors > 0);
@@ -265,22 +271,29 @@ TEST_CASE("analyze_ts: garbage, empty and misaligned input report damage without
 
   // Real TS with random bytes spliced in: the sync loss is counted, decoding carries on.
   std::vector<uint8_t> spliced = reference_capture().ts;
-  spliced.insert(spliced.begin() + static_cast<std::ptrdiff_t>(spliced.size() / 2), garbage.begin(), garbage.begin() + 1000);
+  spliced.insert(spliced.begin() + static_cast<std::ptrdiff_t>(spliced.size() / 2), garbage.begin(),
+                 garbage.begin() + 1000);
   const TsReport s = analyze_ts(spliced);
   INFO(s.summary());
   CHECK(s.ts_sync_errors >= 1);
   CHECK(s.video_frames > 30);
 }
 
-TEST_CASE("SrtReceiver caller against a gst srtsink listener: right passphrase works, wrong is refused") {
+TEST_CASE(
+    "SrtReceiver caller against a gst srtsink listener: right passphrase works, wrong is refused") {
   const uint16_t port = free_udp_port();
-  ChildProcess gst = start_gst_av("srtsink " + srt_uri(port, "listener") + " passphrase=right-secret-123 pbkeylen=16", 3);
+  ChildProcess gst = start_gst_av(
+      "srtsink " + srt_uri(port, "listener") + " passphrase=right-secret-123 pbkeylen=16", 3);
   INFO(gst.log_text());
 
-  SrtReceiverOptions wrong{.mode = SrtReceiverOptions::Mode::caller, .port = port, .passphrase = "wrong-secret-456", .pbkeylen = 16};
+  SrtReceiverOptions wrong{.mode = SrtReceiverOptions::Mode::caller,
+                           .port = port,
+                           .passphrase = "wrong-secret-456",
+                           .pbkeylen = 16};
   SrtReceiver intruder(wrong);
   INFO(srt_log_tail());
-  REQUIRE(wait_until([&] { return intruder.last_reject_code() == SRT_REJ_BADSECRET; }, kConnectDeadline));
+  REQUIRE(wait_until([&] { return intruder.last_reject_code() == SRT_REJ_BADSECRET; },
+                     kConnectDeadline));
   CHECK(intruder.last_reject_reason() == "10 Incorrect passphrase");
   CHECK(intruder.connections() == 0);
   intruder.stop();
@@ -301,19 +314,25 @@ TEST_CASE("SrtReceiver caller against a gst srtsink listener: right passphrase w
   CHECK(r.total_errors() == 0);
 }
 
-TEST_CASE("SrtReceiver listener with a passphrase: a wrong one gets nothing, the right one streams") {
-  SrtReceiverOptions opt{.port = free_udp_port(), .passphrase = "listener-secret-1", .pbkeylen = 32};
+TEST_CASE(
+    "SrtReceiver listener with a passphrase: a wrong one gets nothing, the right one streams") {
+  SrtReceiverOptions opt{
+      .port = free_udp_port(), .passphrase = "listener-secret-1", .pbkeylen = 32};
   SrtReceiver receiver(opt);
 
-  ChildProcess bad = start_gst_av("srtsink " + srt_uri(opt.port, "caller") + " passphrase=not-the-secret-2 pbkeylen=32", 1);
+  ChildProcess bad = start_gst_av(
+      "srtsink " + srt_uri(opt.port, "caller") + " passphrase=not-the-secret-2 pbkeylen=32", 1);
   INFO(bad.log_text());
   // srtsink keeps calling again after the refusal; its own message proves the refusal happened.
-  REQUIRE(wait_until([&] { return bad.log_text().find("Incorrect passphrase") != std::string::npos; }, kProcessDeadline));
+  REQUIRE(
+      wait_until([&] { return bad.log_text().find("Incorrect passphrase") != std::string::npos; },
+                 kProcessDeadline));
   CHECK(receiver.connections() == 0);
   CHECK(receiver.byte_count() == 0);
   bad.kill_and_wait();
 
-  ChildProcess good = start_gst_av("srtsink " + srt_uri(opt.port, "caller") + " passphrase=listener-secret-1 pbkeylen=32", 1);
+  ChildProcess good = start_gst_av(
+      "srtsink " + srt_uri(opt.port, "caller") + " passphrase=listener-secret-1 pbkeylen=32", 1);
   CHECK(good.wait_exit(kProcessDeadline) == 0);
   wait_until([&] { return !receiver.connected(); }, 5s);
   CHECK(receiver.connections() == 1);
@@ -323,13 +342,17 @@ TEST_CASE("SrtReceiver listener with a passphrase: a wrong one gets nothing, the
   CHECK(r.total_errors() == 0);
 }
 
-TEST_CASE("SrtReceiver listener refuses other streamids with 1403 and re-accepts after a caller leaves") {
-  SrtReceiverOptions lopt{.port = free_udp_port(), .streamid = "live/onair", .reject_other_streamids = true};
+TEST_CASE(
+    "SrtReceiver listener refuses other streamids with 1403 and re-accepts after a caller leaves") {
+  SrtReceiverOptions lopt{
+      .port = free_udp_port(), .streamid = "live/onair", .reject_other_streamids = true};
   SrtReceiver listener(lopt);
-  SrtReceiverOptions copt{.mode = SrtReceiverOptions::Mode::caller, .port = lopt.port, .streamid = "live/other"};
+  SrtReceiverOptions copt{
+      .mode = SrtReceiverOptions::Mode::caller, .port = lopt.port, .streamid = "live/other"};
   {
     SrtReceiver stranger(copt);
-    REQUIRE(wait_until([&] { return stranger.last_reject_code() == SRT_REJX_FORBIDDEN; }, kConnectDeadline));
+    REQUIRE(wait_until([&] { return stranger.last_reject_code() == SRT_REJX_FORBIDDEN; },
+                       kConnectDeadline));
     CHECK(stranger.connections() == 0);
   }
   CHECK(listener.last_reject_code() == SRT_REJX_FORBIDDEN);
@@ -338,9 +361,11 @@ TEST_CASE("SrtReceiver listener refuses other streamids with 1403 and re-accepts
   CHECK(listener.connections() == 0);
 
   copt.streamid = "live/onair";
-  for (std::size_t round = 1; round <= 2; ++round) {  // the second caller comes after the first left
+  for (std::size_t round = 1; round <= 2;
+       ++round) {  // the second caller comes after the first left
     SrtReceiver caller(copt);
-    REQUIRE(wait_until([&] { return caller.connected() && listener.connected(); }, kConnectDeadline));
+    REQUIRE(
+        wait_until([&] { return caller.connected() && listener.connected(); }, kConnectDeadline));
     CHECK(listener.connections() == round);
     CHECK(listener.last_streamid() == "live/onair");
     caller.stop();
@@ -351,7 +376,8 @@ TEST_CASE("SrtReceiver listener refuses other streamids with 1403 and re-accepts
 TEST_CASE("SrtReceiver pause/resume: the ingest goes away and comes back, the caller reconnects") {
   SrtReceiverOptions lopt{.port = free_udp_port()};
   SrtReceiver ingest(lopt);
-  SrtReceiverOptions copt{.mode = SrtReceiverOptions::Mode::caller, .port = lopt.port, .connect_timeout = 500ms};
+  SrtReceiverOptions copt{
+      .mode = SrtReceiverOptions::Mode::caller, .port = lopt.port, .connect_timeout = 500ms};
   SrtReceiver caller(copt);
   REQUIRE(wait_until([&] { return caller.connected() && ingest.connected(); }, kConnectDeadline));
 
@@ -364,6 +390,7 @@ TEST_CASE("SrtReceiver pause/resume: the ingest goes away and comes back, the ca
   CHECK(ingest.connections() == 1);
 
   ingest.resume();
-  REQUIRE(wait_until([&] { return caller.connections() == 2 && ingest.connections() == 2; }, kConnectDeadline));
+  REQUIRE(wait_until([&] { return caller.connections() == 2 && ingest.connections() == 2; },
+                     kConnectDeadline));
   CHECK(caller.connected());
 }

@@ -305,7 +305,6 @@ int App::run() {
     senders_.clear();
     return 1;
   }
-  spdlog::info("control: listening on http://{}:{}/", config_.control.host, server_->port());
 
   loop_->run_sync([this] {
     build_program(false);

@@ -53,7 +53,7 @@ class ControlServer {
   // ("cannot listen on 0.0.0.0:8080: Address already in use").
   void start();
   // Closes the acceptor and every open connection, so run() returns once nothing else is pending.
-  // Safe from any thread: the work is dispatched to the io_context. Idempotent.
+  // Safe from any thread: the work is dispatched to the io_context. Idempotent and final.
   void stop();
   uint16_t port() const;  // the bound port (after start)
 

@@ -23,6 +23,11 @@ std::string peer_of(const tcp::socket& socket) {
   return (ep.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(ep.port());
 }
 
+// A zero or negative setting would expire every operation at once: at least one second.
+std::chrono::seconds request_timeout_of(const ServerOptions& options) {
+  return std::chrono::seconds(std::max(1, options.request_timeout_s));
+}
+
 bool is_http_parse_error(const beast::error_code& ec) {
   return ec.category() == beast::error_code{http::error::bad_method}.category();
 }
@@ -56,7 +61,7 @@ void HttpSession::do_read() {
   method_ = http::verb::unknown;
   method_name_ = path_ = "-";
   version_ = 11;
-  stream_.expires_after(std::chrono::seconds(state_->options.request_timeout_s));
+  stream_.expires_after(request_timeout_of(state_->options));
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
 }
@@ -123,7 +128,7 @@ template <class Body>
 void HttpSession::write(http::response<Body>&& res, bool keep_alive) {
   auto message = std::make_shared<http::response<Body>>(std::move(res));
   response_ = message;
-  stream_.expires_after(std::chrono::seconds(state_->options.request_timeout_s));
+  stream_.expires_after(request_timeout_of(state_->options));
   http::async_write(stream_, *message,
                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                       self->on_write(ec, keep_alive);
@@ -146,7 +151,7 @@ void HttpSession::linger_close() {
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
-      kLingerTimeout, std::chrono::seconds(state_->options.request_timeout_s)));
+      kLingerTimeout, request_timeout_of(state_->options)));
   drain();
 }
 

@@ -135,8 +135,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, ChildOptions options)
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("ChildProcess: fork", errno);
   if (pid == 0) {
-    exec_child(parent, devnull.get(), log.get(), error_write.get(), cwd.empty() ? nullptr : cwd.c_str(),
-               program.c_str(), c_args.data(), c_env.data());
+    exec_child(parent, devnull.get(), log.get(), error_write.get(),
+               cwd.empty() ? nullptr : cwd.c_str(), program.c_str(), c_args.data(), c_env.data());
   }
   pid_ = pid;
   error_write.reset();

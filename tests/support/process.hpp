@@ -18,8 +18,8 @@ using namespace std::chrono_literals;
 
 struct ChildOptions {
   std::map<std::string, std::string> env{};  // added to (or overriding) this process's environment
-  std::filesystem::path log_path{};         // stdout+stderr go here; empty = a temp file
-  std::filesystem::path working_dir{};      // empty = inherit
+  std::filesystem::path log_path{};          // stdout+stderr go here; empty = a temp file
+  std::filesystem::path working_dir{};       // empty = inherit
 };
 
 // Spawns argv[0] (searched in PATH) with stdin from /dev/null and stdout+stderr appended to one

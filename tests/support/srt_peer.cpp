@@ -29,7 +29,8 @@ void srt_init_once() {
   std::call_once(once, [] {
     srt_startup();
     srt_setlogflags(SRT_LOGF_DISABLE_EOL);
-    srt_setloghandler(nullptr, &keep_srt_log);  // refusals log warnings: keep them off the test output
+    srt_setloghandler(nullptr,
+                      &keep_srt_log);  // refusals log warnings: keep them off the test output
   });
 }
 
@@ -48,6 +49,7 @@ class SrtSocket {
     return *this;
   }
   SRTSOCKET get() const { return s_; }
+  SRTSOCKET release() { return std::exchange(s_, SRT_INVALID_SOCK); }
   explicit operator bool() const { return s_ != SRT_INVALID_SOCK; }
   void reset() {
     if (s_ != SRT_INVALID_SOCK) srt_close(s_);
@@ -62,7 +64,8 @@ class SrtSocket {
 class SrtEpoll {
  public:
   SrtEpoll() : eid_(srt_epoll_create()) {
-    if (eid_ < 0) throw std::runtime_error(std::string("srt_epoll_create: ") + srt_getlasterror_str());
+    if (eid_ < 0)
+      throw std::runtime_error(std::string("srt_epoll_create: ") + srt_getlasterror_str());
     srt_epoll_set(eid_, SRT_EPOLL_ENABLE_EMPTY);  // an empty set waits instead of failing
   }
   ~SrtEpoll() { srt_epoll_release(eid_); }
@@ -77,13 +80,33 @@ class SrtEpoll {
 constexpr auto kEpollWait = 50ms;  // how quickly stop/pause requests are noticed
 constexpr int kMaxReadsPerWakeup = 4096;
 
-bool set_flag(SRTSOCKET s, SRT_SOCKOPT opt, const void* value, int len) {
-  return srt_setsockflag(s, opt, value, len) == 0;
+bool set_int(SRTSOCKET s, SRT_SOCKOPT opt, int value) {
+  return srt_setsockflag(s, opt, &value, sizeof value) == 0;
+}
+
+bool set_string(SRTSOCKET s, SRT_SOCKOPT opt, const std::string& value) {
+  return srt_setsockflag(s, opt, value.data(), static_cast<int>(value.size())) == 0;
+}
+
+// What listener and caller sockets share: latency and encryption.
+bool apply_options(SRTSOCKET s, const SrtReceiverOptions& o) {
+  return set_int(s, SRTO_LATENCY, o.latency_ms) &&
+         (o.pbkeylen == 0 || set_int(s, SRTO_PBKEYLEN, o.pbkeylen)) &&
+         (o.passphrase.empty() || set_string(s, SRTO_PASSPHRASE, o.passphrase));
+}
+
+sockaddr_in ipv4(const std::string& host, uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  return addr;
 }
 
 std::string reject_text(int code) {
   std::string text = std::to_string(code) + " ";
-  if (code >= SRT_REJC_PREDEFINED) return text + (code == SRT_REJX_FORBIDDEN ? "forbidden" : "rejected by peer");
+  if (code >= SRT_REJC_PREDEFINED)
+    return text + (code == SRT_REJX_FORBIDDEN ? "forbidden" : "rejected by peer");
   return text + srt_rejectreason_str(code);
 }
 
@@ -99,7 +122,8 @@ struct SrtReceiver::Sockets {
 std::string srt_log_tail(std::size_t max_lines) {
   std::lock_guard lock(g_log_mutex);
   std::string text;
-  for (std::size_t i = g_log.size() - std::min(max_lines, g_log.size()); i < g_log.size(); ++i) text += g_log[i] + "\n";
+  for (std::size_t i = g_log.size() - std::min(max_lines, g_log.size()); i < g_log.size(); ++i)
+    text += g_log[i] + "\n";
   return text;
 }
 
@@ -109,8 +133,13 @@ int srt_receiver_listen_hook(void* self, int sock, int, const sockaddr*, const c
 
 SrtReceiver::SrtReceiver(SrtReceiverOptions options) : options_(std::move(options)) {
   const auto n = options_.passphrase.size();
-  if (n != 0 && (n < 10 || n > 79)) throw std::invalid_argument("SRT passphrase must be 10..79 characters");
+  if (n != 0 && (n < 10 || n > 79))
+    throw std::invalid_argument("SRT passphrase must be 10..79 characters");
   if (options_.port == 0) throw std::invalid_argument("SrtReceiver needs a port");
+  in_addr ignored{};
+  if (inet_pton(AF_INET, options_.host.c_str(), &ignored) != 1) {
+    throw std::invalid_argument("SrtReceiver host must be an IPv4 address: " + options_.host);
+  }
   srt_init_once();
   thread_ = std::thread([this] { run(); });
 }
@@ -155,11 +184,14 @@ void SrtReceiver::run() {
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= s.next_attempt) {
-      if (options_.mode == SrtReceiverOptions::Mode::caller && s.connections.empty()) try_connect(s);
-      if (options_.mode == SrtReceiverOptions::Mode::listener && !s.listener) handle_listener_ready(s);
+      if (options_.mode == SrtReceiverOptions::Mode::caller && s.connections.empty())
+        try_connect(s);
+      if (options_.mode == SrtReceiverOptions::Mode::listener && !s.listener)
+        handle_listener_ready(s);
     }
     std::array<SRT_EPOLL_EVENT, 16> events{};
-    int n = srt_epoll_uwait(s.epoll.get(), events.data(), static_cast<int>(events.size()), kEpollWait.count());
+    int n = srt_epoll_uwait(s.epoll.get(), events.data(), static_cast<int>(events.size()),
+                            kEpollWait.count());
     for (int i = 0; i < n; ++i) {
       if (s.listener && events[i].fd == s.listener.get()) {
         handle_listener_ready(s);
@@ -175,26 +207,17 @@ void SrtReceiver::run() {
 void SrtReceiver::handle_listener_ready(Sockets& s) {
   if (!s.listener) {
     SrtSocket sock(srt_create_socket());
-    const int no = 0;
-    const int yes = 1;
-    bool ok = set_flag(sock.get(), SRTO_RCVSYN, &no, sizeof no) &&
-              set_flag(sock.get(), SRTO_LATENCY, &options_.latency_ms, sizeof(int)) &&
-              (options_.pbkeylen == 0 || set_flag(sock.get(), SRTO_PBKEYLEN, &options_.pbkeylen, sizeof(int))) &&
-              (options_.passphrase.empty() ||
-               set_flag(sock.get(), SRTO_PASSPHRASE, options_.passphrase.data(),
-                        static_cast<int>(options_.passphrase.size()))) &&
-              set_flag(sock.get(), SRTO_REUSEADDR, &yes, sizeof yes);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(options_.port);
-    inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr);
-    ok = ok && srt_bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-         srt_listen_callback(sock.get(), &srt_receiver_listen_hook, this) == 0 &&
-         srt_listen(sock.get(), 8) == 0;
+    sockaddr_in addr = ipv4(options_.host, options_.port);
     const int in_events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
-    ok = ok && srt_epoll_add_usock(s.epoll.get(), sock.get(), &in_events) == 0;
+    const bool ok = set_int(sock.get(), SRTO_RCVSYN, 0) && set_int(sock.get(), SRTO_REUSEADDR, 1) &&
+                    apply_options(sock.get(), options_) &&
+                    srt_bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                    srt_listen_callback(sock.get(), &srt_receiver_listen_hook, this) == 0 &&
+                    srt_listen(sock.get(), 8) == 0 &&
+                    srt_epoll_add_usock(s.epoll.get(), sock.get(), &in_events) == 0;
     if (!ok) {
-      set_error("listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + srt_getlasterror_str());
+      set_error("listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                srt_getlasterror_str());
       s.next_attempt = std::chrono::steady_clock::now() + options_.retry_interval;
       return;
     }
@@ -206,47 +229,35 @@ void SrtReceiver::handle_listener_ready(Sockets& s) {
   sockaddr_storage peer{};
   int len = sizeof peer;
   SrtSocket conn(srt_accept(s.listener.get(), reinterpret_cast<sockaddr*>(&peer), &len));
-  if (!conn) return;
-  const int in_events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
-  srt_epoll_add_usock(s.epoll.get(), conn.get(), &in_events);
-  s.connections.push_back(std::move(conn));
-  open_connections_ = s.connections.size();
-  std::lock_guard lock(mutex_);
-  segments_.emplace_back();
+  if (conn) add_connection(s, conn.release());
 }
 
 void SrtReceiver::try_connect(Sockets& s) {
   s.next_attempt = std::chrono::steady_clock::now() + options_.retry_interval;
   ++connect_attempts_;
   SrtSocket sock(srt_create_socket());
-  const int yes = 1;
-  const int no = 0;
-  const int timeout_ms = static_cast<int>(options_.connect_timeout.count());
-  bool ok = set_flag(sock.get(), SRTO_RCVSYN, &yes, sizeof yes) &&
-            set_flag(sock.get(), SRTO_CONNTIMEO, &timeout_ms, sizeof timeout_ms) &&
-            set_flag(sock.get(), SRTO_LATENCY, &options_.latency_ms, sizeof(int)) &&
-            (options_.pbkeylen == 0 || set_flag(sock.get(), SRTO_PBKEYLEN, &options_.pbkeylen, sizeof(int))) &&
-            (options_.passphrase.empty() ||
-             set_flag(sock.get(), SRTO_PASSPHRASE, options_.passphrase.data(),
-                      static_cast<int>(options_.passphrase.size()))) &&
-            (options_.streamid.empty() ||
-             set_flag(sock.get(), SRTO_STREAMID, options_.streamid.data(), static_cast<int>(options_.streamid.size())));
+  const bool ok =
+      set_int(sock.get(), SRTO_RCVSYN, 1) &&
+      set_int(sock.get(), SRTO_CONNTIMEO, static_cast<int>(options_.connect_timeout.count())) &&
+      apply_options(sock.get(), options_) &&
+      (options_.streamid.empty() || set_string(sock.get(), SRTO_STREAMID, options_.streamid));
   if (!ok) {
     set_error(std::string("caller socket options: ") + srt_getlasterror_str());
     return;
   }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(options_.port);
-  inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr);
+  sockaddr_in addr = ipv4(options_.host, options_.port);
   if (srt_connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == SRT_ERROR) {
     set_reject(srt_getrejectreason(sock.get()), "");
     return;
   }
-  set_flag(sock.get(), SRTO_RCVSYN, &no, sizeof no);  // non-blocking reads, driven by epoll
+  set_int(sock.get(), SRTO_RCVSYN, 0);  // non-blocking reads from here on, driven by epoll
+  add_connection(s, sock.release());
+}
+
+void SrtReceiver::add_connection(Sockets& s, int sock) {
+  s.connections.emplace_back(sock);
   const int in_events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
-  srt_epoll_add_usock(s.epoll.get(), sock.get(), &in_events);
-  s.connections.push_back(std::move(sock));
+  srt_epoll_add_usock(s.epoll.get(), sock, &in_events);
   open_connections_ = s.connections.size();
   std::lock_guard lock(mutex_);
   segments_.emplace_back();
@@ -292,7 +303,8 @@ bool SrtReceiver::accept_streamid(int sock, const char* streamid) {
   if (!options_.reject_other_streamids || id == options_.streamid) return true;
   srt_setrejectreason(sock, SRT_REJX_FORBIDDEN);
   last_reject_code_ = SRT_REJX_FORBIDDEN;
-  last_reject_reason_ = reject_text(SRT_REJX_FORBIDDEN) + ": streamid \"" + id + "\" is not \"" + options_.streamid + "\"";
+  last_reject_reason_ = reject_text(SRT_REJX_FORBIDDEN) + ": streamid \"" + id + "\" is not \"" +
+                        options_.streamid + "\"";
   return false;
 }
 
@@ -336,19 +348,10 @@ void SrtReceiver::clear() {
   kept_bytes_ = 0;
 }
 
-std::size_t SrtReceiver::byte_count() const {
-  std::lock_guard lock(mutex_);
-  return byte_count_;
-}
-
-std::size_t SrtReceiver::message_count() const {
-  std::lock_guard lock(mutex_);
-  return message_count_;
-}
-
+std::size_t SrtReceiver::byte_count() const { return locked(byte_count_); }
+std::size_t SrtReceiver::message_count() const { return locked(message_count_); }
 std::map<std::size_t, std::size_t> SrtReceiver::message_sizes() const {
-  std::lock_guard lock(mutex_);
-  return message_sizes_;
+  return locked(message_sizes_);
 }
 
 std::size_t SrtReceiver::max_message_size() const {
@@ -364,24 +367,9 @@ std::size_t SrtReceiver::connections() const {
 bool SrtReceiver::connected() const { return open_connections_ > 0; }
 std::size_t SrtReceiver::connect_attempts() const { return connect_attempts_; }
 
-int SrtReceiver::last_reject_code() const {
-  std::lock_guard lock(mutex_);
-  return last_reject_code_;
-}
-
-std::string SrtReceiver::last_reject_reason() const {
-  std::lock_guard lock(mutex_);
-  return last_reject_reason_;
-}
-
-std::string SrtReceiver::last_streamid() const {
-  std::lock_guard lock(mutex_);
-  return last_streamid_;
-}
-
-std::string SrtReceiver::last_error() const {
-  std::lock_guard lock(mutex_);
-  return last_error_;
-}
+int SrtReceiver::last_reject_code() const { return locked(last_reject_code_); }
+std::string SrtReceiver::last_reject_reason() const { return locked(last_reject_reason_); }
+std::string SrtReceiver::last_streamid() const { return locked(last_streamid_); }
+std::string SrtReceiver::last_error() const { return locked(last_error_); }
 
 }  // namespace onair::test

@@ -26,12 +26,13 @@ struct SrtReceiverOptions {
   uint16_t port = 0;
   int latency_ms = 120;
   std::string passphrase{};  // empty = no encryption; else 10..79 characters
-  int pbkeylen = 0;        // 16, 24 or 32; 0 = libsrt's default
+  int pbkeylen = 0;          // 16, 24 or 32; 0 = libsrt's default
   // caller: the streamid it sends. listener: the expected one, enforced when
   // reject_other_streamids is set (other callers are refused with code 1403, SRT_REJX_FORBIDDEN).
   std::string streamid{};
   bool reject_other_streamids = false;
-  std::chrono::milliseconds retry_interval = 100ms;    // caller: between calls; listener: between binds
+  std::chrono::milliseconds retry_interval =
+      100ms;  // caller: between calls; listener: between binds
   std::chrono::milliseconds connect_timeout = 1000ms;  // caller: one call's timeout
   std::size_t max_bytes = std::size_t{512} << 20;      // keep at most this much (memory bound)
 };
@@ -56,14 +57,14 @@ class SrtReceiver {
 
   std::vector<uint8_t> bytes() const;  // everything received, all connections in order
   std::vector<uint8_t> connection_bytes(std::size_t index) const;  // empty if no such connection
-  void clear();  // drops the bytes kept so far (counters stay)
+  void clear();                    // drops the bytes kept so far (counters stay)
   std::size_t byte_count() const;  // all bytes received, including any beyond max_bytes
   std::size_t message_count() const;
   std::map<std::size_t, std::size_t> message_sizes() const;  // message size -> how many
   std::size_t max_message_size() const;
 
-  std::size_t connections() const;  // connections accepted (listener) or established (caller)
-  bool connected() const;           // at least one connection is open now
+  std::size_t connections() const;       // connections accepted (listener) or established (caller)
+  bool connected() const;                // at least one connection is open now
   std::size_t connect_attempts() const;  // caller: srt_connect calls made
 
   // Why the last connection was refused: caller = srt_getrejectreason after a failed call
@@ -80,11 +81,17 @@ class SrtReceiver {
   void run();
   void handle_listener_ready(Sockets& s);
   void try_connect(Sockets& s);
+  void add_connection(Sockets& s, int sock);  // takes ownership of the SRT socket
   void drain(Sockets& s, int sock);
   void close_all(Sockets& s);
   void append(const uint8_t* data, std::size_t size);
   void set_reject(int code, std::string reason);
   void set_error(std::string error);
+  template <class T>
+  T locked(const T& member) const {  // a copy taken under the mutex
+    std::lock_guard lock(mutex_);
+    return member;
+  }
   bool accept_streamid(int sock, const char* streamid);  // on libsrt's thread, before accept
   friend int srt_receiver_listen_hook(void*, int, int, const struct sockaddr*, const char*);
 

@@ -119,7 +119,8 @@ struct Decoder {
 
 class Analysis {
  public:
-  Analysis(AVFormatContext* fmt, TsReport& report, LogCollector& log) : fmt_(fmt), r_(report), log_(log) {}
+  Analysis(AVFormatContext* fmt, TsReport& report, LogCollector& log)
+      : fmt_(fmt), r_(report), log_(log) {}
 
   void run() {
     for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
@@ -153,7 +154,8 @@ class Analysis {
     auto d = std::make_unique<Decoder>();
     d->ctx.reset(avcodec_alloc_context3(codec));
     d->ctx->thread_count = 1;  // frames out in step with packets in; these captures are small
-    if (avcodec_parameters_to_context(d->ctx.get(), st->codecpar) < 0 || avcodec_open2(d->ctx.get(), codec, nullptr) < 0) {
+    if (avcodec_parameters_to_context(d->ctx.get(), st->codecpar) < 0 ||
+        avcodec_open2(d->ctx.get(), codec, nullptr) < 0) {
       return nullptr;
     }
     d->time_base = st->time_base;
@@ -216,13 +218,15 @@ class Analysis {
       r_.video_profile = profile ? profile : "";
     }
     FrameInfo info;
-    const int64_t ts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+    const int64_t ts =
+        f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
     info.pts_s = ts == AV_NOPTS_VALUE ? 0 : static_cast<double>(ts) * av_q2d(d.time_base);
     info.key = f->key_frame != 0;
     info.pict_type = av_get_picture_type_char(f->pict_type);
     for (int i = 0; i < f->nb_side_data; ++i) {
       const AVFrameSideData* sd = f->side_data[i];
-      if (sd->type == AV_FRAME_DATA_SEI_UNREGISTERED) info.sei_unregistered.emplace_back(sd->data, sd->data + sd->size);
+      if (sd->type == AV_FRAME_DATA_SEI_UNREGISTERED)
+        info.sei_unregistered.emplace_back(sd->data, sd->data + sd->size);
     }
     if (!r_.frames.empty() && info.pts_s <= r_.frames.back().pts_s) r_.pts_monotonic = false;
     if (info.key) r_.keyframe_pts_s.push_back(info.pts_s);
@@ -264,19 +268,22 @@ class Analysis {
 }  // namespace
 
 std::size_t TsReport::total_errors() const {
-  return ts_sync_errors + ts_cc_errors + corrupt_packets + video_decode_errors + audio_decode_errors + log_errors;
+  return ts_sync_errors + ts_cc_errors + corrupt_packets + video_decode_errors +
+         audio_decode_errors + log_errors;
 }
 
 std::string TsReport::summary() const {
   std::ostringstream s;
   if (!open_error.empty()) s << "open_error=\"" << open_error << "\" ";
-  s << "video=" << video_codec << "/" << video_profile << " " << width << "x" << height << " " << pix_fmt
-    << " fps=" << fps << " frames=" << video_frames << " skipped=" << video_packets_skipped
-    << " keyint=" << keyframe_interval_s << " keyframes=" << keyframe_pts_s.size()
-    << " monotonic=" << pts_monotonic << " duration=" << duration_s << " audio=" << audio_codec << " "
-    << sample_rate << "Hz " << channels << "ch frames=" << audio_frames << " errors: video=" << video_decode_errors
-    << " audio=" << audio_decode_errors << " corrupt=" << corrupt_packets << " sync=" << ts_sync_errors
-    << " cc=" << ts_cc_errors << " log=" << log_errors << " ts_packets=" << ts_packets;
+  s << "video=" << video_codec << "/" << video_profile << " " << width << "x" << height << " "
+    << pix_fmt << " fps=" << fps << " frames=" << video_frames
+    << " skipped=" << video_packets_skipped << " keyint=" << keyframe_interval_s
+    << " keyframes=" << keyframe_pts_s.size() << " monotonic=" << pts_monotonic
+    << " duration=" << duration_s << " audio=" << audio_codec << " " << sample_rate << "Hz "
+    << channels << "ch frames=" << audio_frames << " errors: video=" << video_decode_errors
+    << " audio=" << audio_decode_errors << " corrupt=" << corrupt_packets
+    << " sync=" << ts_sync_errors << " cc=" << ts_cc_errors << " log=" << log_errors
+    << " ts_packets=" << ts_packets;
   for (const auto& m : log_messages) s << " | " << m;
   return s.str();
 }
@@ -315,14 +322,16 @@ TsReport analyze_ts(const std::vector<uint8_t>& capture) {
     return report;
   }
   FormatPtr fmt(raw);
-  avformat_find_stream_info(fmt.get(), nullptr);  // failing leaves streams to be found while reading
+  avformat_find_stream_info(fmt.get(),
+                            nullptr);  // failing leaves streams to be found while reading
   Analysis(fmt.get(), report, log).run();
   return report;
 }
 
 TsReport analyze_ts_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   TsReport report = analyze_ts(bytes);
   if (!in && bytes.empty()) report.open_error = "cannot read " + path.string();
   return report;

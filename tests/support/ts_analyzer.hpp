@@ -17,7 +17,8 @@ struct FrameInfo {
   double pts_s = 0;
   bool key = false;
   char pict_type = '?';  // 'I', 'P', 'B', ...
-  std::vector<std::vector<uint8_t>> sei_unregistered;  // H.264 user-data-unregistered payloads (UUID first)
+  std::vector<std::vector<uint8_t>>
+      sei_unregistered;  // H.264 user-data-unregistered payloads (UUID first)
 };
 
 // What counts as an error (everything after the start point below):
@@ -40,7 +41,7 @@ struct TsReport {
   std::size_t ts_cc_errors = 0;
   std::size_t corrupt_packets = 0;
 
-  std::string video_codec;  // libavcodec name, e.g. "h264"
+  std::string video_codec;    // libavcodec name, e.g. "h264"
   std::string video_profile;  // e.g. "Constrained Baseline", "High"
   std::string pix_fmt;        // e.g. "yuv420p"
   int width = 0;

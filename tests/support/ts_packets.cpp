@@ -22,8 +22,11 @@ std::size_t next_sync(const std::vector<uint8_t>& ts, std::size_t p) {
   return p;
 }
 
-std::size_t pid_of(const uint8_t* p) { return static_cast<std::size_t>(((p[1] & 0x1F) << 8) | p[2]); }
-// A packet starting a PES (not a PSI section): payload_unit_start and 00 00 01 after any adaptation field.
+std::size_t pid_of(const uint8_t* p) {
+  return static_cast<std::size_t>(((p[1] & 0x1F) << 8) | p[2]);
+}
+// A packet starting a PES (not a PSI section): payload_unit_start and 00 00 01 after any adaptation
+// field.
 bool pes_start(const uint8_t* p) {
   if (!(p[1] & 0x40) || !(p[3] & 0x10)) return false;
   const std::size_t off = (p[3] & 0x20) ? 5u + p[4] : 4u;
@@ -66,7 +69,8 @@ TsPacketStats scan_ts_packets(const std::vector<uint8_t>& ts) {
         if (pid == 0x1FFF || !(afc & 0x1)) return;  // null and payload-less packets keep their CC
         const bool discontinuity = (afc & 0x2) && p[4] > 0 && (p[5] & 0x80);
         const int last = last_cc[pid];
-        if (last >= 0 && !discontinuity && cc != ((last + 1) & 0x0F) && cc != last) ++stats.cc_errors;
+        if (last >= 0 && !discontinuity && cc != ((last + 1) & 0x0F) && cc != last)
+          ++stats.cc_errors;
         last_cc[pid] = cc;
       },
       [](std::size_t, std::size_t) {});
@@ -77,7 +81,10 @@ TsPacketStats scan_ts_packets(const std::vector<uint8_t>& ts) {
 std::vector<uint8_t> drop_unfinished_pes(const std::vector<uint8_t>& ts, std::size_t& dropped) {
   std::vector<std::size_t> last_start(kPids, SIZE_MAX);
   walk(
-      ts, [&](std::size_t pos) { if (pes_start(&ts[pos])) last_start[pid_of(&ts[pos])] = pos; },
+      ts,
+      [&](std::size_t pos) {
+        if (pes_start(&ts[pos])) last_start[pid_of(&ts[pos])] = pos;
+      },
       [](std::size_t, std::size_t) {});
   dropped = 0;
   if (scan_ts_packets(ts).packets == 0) return ts;  // not TS at all: let the demuxer judge it
@@ -95,7 +102,8 @@ std::vector<uint8_t> drop_unfinished_pes(const std::vector<uint8_t>& ts, std::si
                    ts.begin() + static_cast<std::ptrdiff_t>(pos + kPacket));
       },
       [&](std::size_t begin, std::size_t end) {
-        out.insert(out.end(), ts.begin() + static_cast<std::ptrdiff_t>(begin), ts.begin() + static_cast<std::ptrdiff_t>(end));
+        out.insert(out.end(), ts.begin() + static_cast<std::ptrdiff_t>(begin),
+                   ts.begin() + static_cast<std::ptrdiff_t>(end));
       });
   return out;
 }
