@@ -85,6 +85,20 @@ TEST_CASE("every route answers as documented, with auth on the mutating ones") {
     for (const auto& e : events) saw_switch |= e["kind"] == "source" && e["from"] == "primary" && e["to"] == "slate";
     CHECK(saw_switch);
   }
+  SUBCASE("the encoder bitrate changes while live, within the configured range") {
+    const auto bad = onair.post("/api/v1/encoder", R"({"bitrate_kbps": 9000})");
+    CHECK(bad.status == 400);
+    CHECK(bad.json()["error"] == "bitrate_kbps must be 300..1500 (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got 9000");
+    CHECK(onair.post("/api/v1/encoder", R"({"bitrate_kbps": "fast"})").status == 400);
+    CHECK(onair.post("/api/v1/encoder", R"({"bitrate_kbps": 400})", false).status == 401);
+    // Let the 1500 kbps rate settle first, so the drop below is the change's doing.
+    REQUIRE(onair.wait_status([](const json& st) { return st["encoder"]["actual_kbps"].get<double>() > 1000; }, 10s));
+    const auto ok = onair.post("/api/v1/encoder", R"({"bitrate_kbps": 400})");
+    CHECK(ok.status == 200);
+    CHECK(onair.wait_status([](const json& st) { return st["encoder"]["bitrate_kbps"] == 400; }, 5s));
+    // The muxed output follows within a few seconds (audio adds ~100 kbps, TS overhead some more).
+    CHECK(onair.wait_status([](const json& st) { return st["encoder"]["actual_kbps"].get<double>() < 700; }, 15s));
+  }
   SUBCASE("bad requests get JSON errors and change nothing") {
     const auto bad_json = onair.post("/api/v1/source", "{not json");
     CHECK(bad_json.status == 400);

@@ -8,8 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cmath>
-#include <cstring>
+#include <fstream>
 #include <random>
 #include <set>
 #include <sstream>
@@ -108,6 +107,7 @@ TEST_CASE("ChildProcess: a log path chosen by the caller is kept") {
     ChildProcess child({"echo", "hello"}, {.log_path = path});
     REQUIRE(child.wait_exit(10s) == 0);
     CHECK(child.log_path() == path);
+    CHECK(child.log_text() == "hello\n");
   }
   CHECK(std::filesystem::exists(path));
   std::filesystem::remove(path);
@@ -206,6 +206,13 @@ TEST_CASE("SrtReceiver listener + analyze_ts: gst-launch H.264/AAC over SRT deco
   CHECK(r.audio_frames >= 100);
   CHECK(r.total_errors() == 0);
 
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("onair-e2e-support-" + std::to_string(::getpid()) + ".ts");
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(c.ts.data()), static_cast<std::streamsize>(c.ts.size()));
+  CHECK(analyze_ts_file(path).video_frames == r.video_frames);
+  std::filesystem::remove(path);
+
   // The per-frame SEI hook: x264 writes its version as user-data-unregistered on the first IDR.
   const std::vector<uint8_t> x264_uuid = {0xdc, 0x45, 0xe9, 0xbd, 0xe6, 0xd9, 0x48, 0xb7,
                                           0x96, 0x2c, 0xd8, 0x20, 0xd9, 0x23, 0xee, 0xef};
@@ -231,7 +238,7 @@ TEST_CASE("analyze_ts: a capture joined late or cut short anywhere decodes witho
   CHECK(late.width == 640);
   CHECK(late.total_errors() == 0);
 
-  // Early stop at odd byte offsets: the cut last packet is dropped, not reported as damage.
+  // Early stop at odd byte offsets: each stream's possibly cut last PES is left out, not reported.
   for (std::size_t cut : {ts.size() / 3 + 77, ts.size() * 2 / 3 + 5, ts.size() - 1000}) {
     const TsReport head =
         analyze_ts(std::vector<uint8_t>(ts.begin(), ts.begin() + static_cast<std::ptrdiff_t>(cut)));
@@ -267,7 +274,7 @@ TEST_CASE("analyze_ts: garbage, empty and misaligned input report damage without
 
   const TsReport empty = analyze_ts({});
   CHECK_FALSE(empty.has_video());
-  CHECK(analyze_ts_file("/nonexistent/onair.ts").open_error != "");
+  CHECK(analyze_ts_file("/nonexistent/onair.ts").open_error == "cannot read /nonexistent/onair.ts");
 
   // Real TS with random bytes spliced in: the sync loss is counted, decoding carries on.
   std::vector<uint8_t> spliced = reference_capture().ts;
@@ -361,8 +368,8 @@ TEST_CASE(
   CHECK(listener.connections() == 0);
 
   copt.streamid = "live/onair";
-  for (std::size_t round = 1; round <= 2;
-       ++round) {  // the second caller comes after the first left
+  // The second caller comes after the first one left.
+  for (std::size_t round = 1; round <= 2; ++round) {
     SrtReceiver caller(copt);
     REQUIRE(
         wait_until([&] { return caller.connected() && listener.connected(); }, kConnectDeadline));

@@ -63,6 +63,7 @@ class App {
   control::ActionResult start_stream();     // io thread
   control::ActionResult stop_stream();      // io thread
   control::ActionResult select_source(const std::string& name);  // io thread
+  control::ActionResult set_bitrate(int64_t kbps);                 // io thread
   void shutdown();                          // io thread
 
   const config::Config& config_;
@@ -227,6 +228,17 @@ control::ActionResult App::select_source(const std::string& name) {
   return {200, {{"source_mode", forced ? "manual" : "auto"}, {"requested", name}}};
 }
 
+control::ActionResult App::set_bitrate(int64_t kbps) {
+  const int lo = config_.encoder.bitrate_min_kbps, hi = config_.encoder.bitrate_kbps;
+  if (kbps < lo || kbps > hi)
+    return {400, {{"error", "bitrate_kbps must be " + std::to_string(lo) + ".." + std::to_string(hi) +
+                                " (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got " + std::to_string(kbps)}}};
+  loop_->post([this, kbps] { if (program_) program_->set_bitrate_kbps(static_cast<int>(kbps)); });
+  board_->add_event("encoder", "", std::to_string(kbps) + " kbps", "bitrate set through the API");
+  spdlog::info("control: encoder bitrate {} kbps requested", kbps);
+  return {200, {{"bitrate_kbps", kbps}}};
+}
+
 void App::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
@@ -297,6 +309,7 @@ int App::run() {
   hooks.stream_stop = [this] { return stop_stream(); };
   hooks.select_source = [this](const std::string& name) { return select_source(name); };
   hooks.events = [this] { return board_->events_json(); };
+  hooks.set_bitrate = [this](int64_t kbps) { return set_bitrate(kbps); };
   server_ = std::make_unique<control::ControlServer>(ioc_, server_options, hooks);
   try {
     server_->start();

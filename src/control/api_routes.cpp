@@ -1,6 +1,7 @@
 #include "control/api_routes.hpp"
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -21,9 +22,8 @@ StringResponse action_response(const ActionResult& result) {
   return json_response(static_cast<http::status>(result.status), result.body);
 }
 
-// Validates {"source": "<string>"}; the hook decides whether the value is a known source.
-Response select_source(const Hooks& hooks, const Request& req) {
-  Json body;
+// Parses a JSON object body and finds `field` in it; on failure returns the 400 to send.
+std::optional<Response> field_of(const Request& req, const char* field, Json& body, Json::const_iterator& out) {
   try {
     body = Json::parse(req.body());
   } catch (const Json::parse_error& e) {
@@ -35,15 +35,33 @@ Response select_source(const Hooks& hooks, const Request& req) {
     return error_response(http::status::bad_request, "invalid JSON: " + message);
   }
   if (!body.is_object()) return error_response(http::status::bad_request, "body must be a JSON object");
-  const auto source = body.find("source");
-  if (source == body.end()) {
-    return error_response(http::status::bad_request, "missing field \"source\"");
-  }
+  out = body.find(field);
+  if (out == body.end()) return error_response(http::status::bad_request, std::string("missing field \"") + field + "\"");
+  return std::nullopt;
+}
+
+// Validates {"source": "<string>"}; the hook decides whether the value is a known source.
+Response select_source(const Hooks& hooks, const Request& req) {
+  Json body;
+  Json::const_iterator source;
+  if (auto error = field_of(req, "source", body, source)) return std::move(*error);
   if (!source->is_string()) {
     return error_response(http::status::bad_request, "field \"source\" must be a string");
   }
   if (!hooks.select_source) return unavailable("source selection");
   return action_response(hooks.select_source(source->get<std::string>()));
+}
+
+// Validates {"bitrate_kbps": <integer>}; the hook checks it against the configured range.
+Response set_bitrate(const Hooks& hooks, const Request& req) {
+  Json body;
+  Json::const_iterator bitrate;
+  if (auto error = field_of(req, "bitrate_kbps", body, bitrate)) return std::move(*error);
+  if (!bitrate->is_number_integer()) {
+    return error_response(http::status::bad_request, "field \"bitrate_kbps\" must be an integer");
+  }
+  if (!hooks.set_bitrate) return unavailable("bitrate control");
+  return action_response(hooks.set_bitrate(bitrate->get<int64_t>()));
 }
 
 Response readiness(const Hooks& hooks) {
@@ -95,6 +113,8 @@ std::vector<Route> api_routes(const Hooks& hooks) {
        }},
       {post, "/api/v1/source", true,
        [shared](const Request& req) { return select_source(*shared, req); }},
+      {post, "/api/v1/encoder", true,
+       [shared](const Request& req) { return set_bitrate(*shared, req); }},
   };
 }
 

@@ -30,6 +30,8 @@ struct Hooks {
   std::function<ActionResult()> stream_stop;                 // POST /api/v1/stream/stop
   std::function<ActionResult(const std::string&)> select_source;  // POST /api/v1/source
   std::function<nlohmann::json()> events;                    // GET /api/v1/events
+  // POST /api/v1/encoder {"bitrate_kbps": N}: the encoder's target, changed while live.
+  std::function<ActionResult(int64_t)> set_bitrate;
 };
 
 struct ServerOptions {

@@ -32,6 +32,7 @@ OnairInstance::OnairInstance(const OnairSettings& settings) : token_(settings.to
   std::ofstream(config) << render_config(settings, http_port_);
   ChildOptions options;
   options.log_path = dir_ / "onair.log";
+  options.env = settings.env;
   options.env["ONAIR_DATA_DIR"] = ONAIR_SOURCE_DIR;
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{ONAIR_BINARY, "--config", config.string()}, options);
   const bool up = wait_until([&] {

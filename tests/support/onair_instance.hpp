@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -26,6 +27,7 @@ struct OnairSettings {
   bool audio = true;
   std::string extra;                       // more top-level YAML
   std::string token = "test-token-0123456789";
+  std::map<std::string, std::string> env;  // extra environment for the process
 };
 
 std::string render_config(const OnairSettings& settings, uint16_t http_port);

@@ -31,8 +31,8 @@ struct SrtReceiverOptions {
   // reject_other_streamids is set (other callers are refused with code 1403, SRT_REJX_FORBIDDEN).
   std::string streamid{};
   bool reject_other_streamids = false;
-  std::chrono::milliseconds retry_interval =
-      100ms;  // caller: between calls; listener: between binds
+  // caller: between calls; listener: between attempts to bind.
+  std::chrono::milliseconds retry_interval = 100ms;
   std::chrono::milliseconds connect_timeout = 1000ms;  // caller: one call's timeout
   std::size_t max_bytes = std::size_t{512} << 20;      // keep at most this much (memory bound)
 };

@@ -330,11 +330,14 @@ TsReport analyze_ts(const std::vector<uint8_t>& capture) {
 
 TsReport analyze_ts_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    TsReport report;
+    report.open_error = "cannot read " + path.string();
+    return report;
+  }
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
-  TsReport report = analyze_ts(bytes);
-  if (!in && bytes.empty()) report.open_error = "cannot read " + path.string();
-  return report;
+  return analyze_ts(bytes);
 }
 
 }  // namespace onair::test

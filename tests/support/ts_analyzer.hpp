@@ -17,8 +17,8 @@ struct FrameInfo {
   double pts_s = 0;
   bool key = false;
   char pict_type = '?';  // 'I', 'P', 'B', ...
-  std::vector<std::vector<uint8_t>>
-      sei_unregistered;  // H.264 user-data-unregistered payloads (UUID first)
+  // H.264 SEI user-data-unregistered payloads (16-byte UUID first), e.g. onair's capture stamp.
+  std::vector<std::vector<uint8_t>> sei_unregistered;
 };
 
 // What counts as an error (everything after the start point below):
