@@ -127,10 +127,26 @@ TEST_CASE("a missing camera keeps onair up, serving, and /readyz says why") {
   CHECK(ready.status == 503);
   CHECK(ready.json()["reason"].get<std::string>().rfind("no camera source is healthy; primary: ", 0) == 0);
   const json s = onair.status();
-  CHECK(s["sources"][0]["state"] == "failed");
+  CHECK(s.at("sources").at(0).at("state") == "failed");
   CHECK(s["active_source"] == "slate");  // the stream itself goes on with the slate
   CHECK(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
   CHECK(onair.get("/healthz").status == 200);
+  CHECK(onair.process().running());
+}
+
+TEST_CASE("a camera type whose GStreamer element is missing says which package to install") {
+  if (onair::test::wait_until([] { return std::filesystem::exists("/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibcamera.so"); }, 0ms))
+    return;  // this box has libcamera: nothing missing to report
+  const uint16_t port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = port});
+  OnairSettings settings;
+  settings.primary = "{ type: libcamera }";  // no CSI camera stack here
+  settings.destinations = dest_to(port);
+  OnairInstance onair(settings);
+  CHECK(onair.wait_status([](const json& s) {
+    return s.at("sources").at(0).value("reason", "") == "missing GStreamer element libcamerasrc (install gstreamer1.0-libcamera)";
+  }, 10s));
+  CHECK(onair.get("/readyz").status == 503);
   CHECK(onair.process().running());
 }
 
