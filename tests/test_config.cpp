@@ -131,6 +131,7 @@ TEST_CASE("keys left out take their documented defaults") {
   CHECK(c.encoder.bitrate_min_kbps == 500);
   CHECK(c.encoder.keyframe_interval_s == doctest::Approx(1.0));
   CHECK(c.encoder.abr);
+  CHECK(c.encoder.abr_policy == "primary");
   REQUIRE(c.uplink.destinations.size() == 1);
   CHECK(c.uplink.destinations[0].name == "dest0");
   CHECK(c.uplink.destinations[0].url.latency_ms == 120);
@@ -149,7 +150,7 @@ TEST_CASE("keys left out take their documented defaults") {
 TEST_CASE("values given override the defaults") {
   const Config c = load_valid(kMinimal + R"(video: { width: 1920, height: 1080, framerate: 60 }
 audio: { enabled: no, bitrate_kbps: 96 }
-encoder: { type: vaapi, bitrate_kbps: 6000, bitrate_min_kbps: 1000, keyframe_interval_s: 0.5, abr: off }
+encoder: { type: vaapi, bitrate_kbps: 6000, bitrate_min_kbps: 1000, keyframe_interval_s: 0.5, abr: off, abr_policy: worst }
 failover: { detect_timeout_ms: 250, failback_hold_ms: 0 }
 display: { sink: none }
 stream: { autostart: False }
@@ -163,6 +164,7 @@ log: { level: debug }
   CHECK(c.encoder.bitrate_min_kbps == 1000);
   CHECK(c.encoder.keyframe_interval_s == doctest::Approx(0.5));
   CHECK_FALSE(c.encoder.abr);
+  CHECK(c.encoder.abr_policy == "worst");
   CHECK(c.failover.detect_timeout_ms == 250);
   CHECK(c.failover.failback_hold_ms == 0);
   CHECK(c.display.sink == "none");
@@ -319,4 +321,31 @@ TEST_CASE("no error message shows a token or passphrase, wherever it was written
       CHECK(error.find("Hush") == std::string::npos);
     }
   }
+}
+
+TEST_CASE("control: read-only token, public health toggle, TLS files relative to the config file") {
+  const Config defaults = load_valid(kMinimal);
+  CHECK(defaults.control.read_token.empty());
+  CHECK(defaults.control.public_health);
+  CHECK(defaults.control.tls_cert.empty());
+  TempDir dir;
+  const std::string file = dir.write("tls.yaml", R"(sources: { primary: { type: test } }
+uplink: { destinations: [ { url: "srt://127.0.0.1:9000" } ] }
+control:
+  token: tok-control-1
+  read_token: tok-viewer-2
+  public_health: false
+  tls: { cert: tls/cert.pem, key: /etc/onair/key.pem }
+)");
+  const auto result = load_config_file(file);
+  REQUIRE_MESSAGE(result.config.has_value(), joined(result.errors));
+  const auto& control = result.config->control;
+  CHECK(control.read_token == "tok-viewer-2");
+  CHECK_FALSE(control.public_health);
+  CHECK(control.tls_cert == (dir.path() / "tls/cert.pem").string());
+  CHECK(control.tls_key == "/etc/onair/key.pem");
+  const std::string dump = dump_redacted(*result.config);
+  CHECK(dump.find("tok-viewer-2") == std::string::npos);
+  CHECK(dump.find("read_token: \"***\"") != std::string::npos);
+  CHECK(dump.find("public_health: false") != std::string::npos);
 }

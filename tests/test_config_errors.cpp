@@ -114,6 +114,10 @@ uplink:
         "none)",
         "onair.yaml:15: log.level: unknown log level \"verbose\" (expected trace, debug, info, "
         "warn or error)"}},
+      {"bitrate policy",
+       kBase + "encoder:\n  abr_policy: best\n",
+       {"onair.yaml:11: encoder.abr_policy: unknown bitrate policy \"best\" (expected primary or "
+        "worst)"}},
       {"duplicate key",
        kBase + "video:\n  width: 1280\n  width: 1920\n",
        {"onair.yaml:12: video.width: duplicate key (first at line 11)"}},
@@ -256,6 +260,26 @@ control: { listen: "0.0.0.0:65536", token: "" }
        {"onair.yaml:3: control.listen: port must be 0..65535, got \"65536\"",
         "onair.yaml:3: control.token: must not be empty: set a secret, e.g. the output of "
         "\"openssl rand -hex 16\", so that only the host can start or stop the stream"}},
+      {"control: read-only token, public health and TLS keys",
+       R"(sources: { primary: { type: test } }
+uplink: { destinations: [ { url: "srt://h:9000" } ] }
+control:
+  token: same-token
+  read_token: same-token
+  public_health: maybe
+  tls: { cert: /etc/onair/cert.pem, chain: x }
+)",
+       {"onair.yaml:5: control.read_token: must differ from control.token (it grants less)",
+        "onair.yaml:6: control.public_health: expected true or false, got \"maybe\"",
+        "onair.yaml:7: control.tls.chain: unknown key (expected cert or key)",
+        "onair.yaml:7: control.tls.key: required with tls.cert (a PEM file)"}},
+      {"control.read_token text",
+       R"(sources: { primary: { type: test } }
+uplink: { destinations: [ { url: "srt://h:9000" } ] }
+control: { token: t, read_token: "a b", tls: { key: k.pem } }
+)",
+       {"onair.yaml:3: control.read_token: must not contain spaces or control characters",
+        "onair.yaml:3: control.tls.cert: required with tls.key (a PEM file)"}},
       {"control.listen host problems",
        R"(sources: { primary: { type: test } }
 uplink: { destinations: [ { url: "srt://h:9000" } ] }

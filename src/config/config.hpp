@@ -54,6 +54,7 @@ struct EncoderConfig {
   int bitrate_min_kbps = 500;  // floor for the adaptive controller
   double keyframe_interval_s = 1.0;
   bool abr = true;
+  std::string abr_policy = "primary";  // primary | worst: which destination the bitrate follows
 };
 
 struct Destination {
@@ -79,6 +80,10 @@ struct ControlConfig {
   std::string host = "0.0.0.0";  // parsed from listen
   uint16_t port = 8080;          // parsed from listen; 0 = any free port (tests)
   std::string token;             // required for mutating calls; never printed
+  std::string read_token;        // optional: may read status/live/preview, change nothing; never printed
+  bool public_health = true;     // /healthz, /readyz, /metrics without a token
+  std::string tls_cert;          // PEM files: both set = HTTPS/WSS only; relative to the config file
+  std::string tls_key;
 };
 
 struct StreamConfig {

@@ -78,14 +78,24 @@ std::string dump_redacted(const Config& config) {
   out << YAML::Key << "bitrate_min_kbps" << YAML::Value << config.encoder.bitrate_min_kbps;
   out << YAML::Key << "keyframe_interval_s" << YAML::Value
       << number_text(config.encoder.keyframe_interval_s);
-  out << YAML::Key << "abr" << YAML::Value << config.encoder.abr << YAML::EndMap;
+  out << YAML::Key << "abr" << YAML::Value << config.encoder.abr;
+  out << YAML::Key << "abr_policy" << YAML::Value << config.encoder.abr_policy << YAML::EndMap;
   emit_uplink(out, config.uplink);
   out << YAML::Key << "display" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "sink" << YAML::Value << config.display.sink << YAML::EndMap;
   out << YAML::Key << "control" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "listen" << YAML::Value << config.control.listen;
   out << YAML::Key << "token" << YAML::Value
-      << std::string(config.control.token.empty() ? "" : kRedacted) << YAML::EndMap;
+      << std::string(config.control.token.empty() ? "" : kRedacted);
+  if (!config.control.read_token.empty())
+    out << YAML::Key << "read_token" << YAML::Value << std::string(kRedacted);
+  out << YAML::Key << "public_health" << YAML::Value << config.control.public_health;
+  if (!config.control.tls_cert.empty()) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "cert" << YAML::Value << config.control.tls_cert;
+    out << YAML::Key << "key" << YAML::Value << config.control.tls_key << YAML::EndMap;
+  }
+  out << YAML::EndMap;
   out << YAML::Key << "stream" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "autostart" << YAML::Value << config.stream.autostart << YAML::EndMap;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;

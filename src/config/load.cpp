@@ -76,12 +76,15 @@ LoadResult load_config_file(const std::string& path) {
   const auto text = read_file(path, &reason);
   if (!text) return LoadResult{std::nullopt, {path + ": cannot read config file: " + reason}};
   LoadResult result = load_config_text(*text, path);
-  // A relative slate image is relative to the config file, not to wherever onair was started.
-  if (result.config && !result.config->sources.slate.image.empty()) {
-    const std::filesystem::path image(result.config->sources.slate.image);
-    if (image.is_relative()) {
-      result.config->sources.slate.image =
-          (std::filesystem::path(path).parent_path() / image).lexically_normal().string();
+  // Relative files (slate image, TLS cert/key) are relative to the config file, not to
+  // wherever onair was started.
+  if (result.config) {
+    auto& c = *result.config;
+    for (std::string* file : {&c.sources.slate.image, &c.control.tls_cert, &c.control.tls_key}) {
+      const std::filesystem::path given(*file);
+      if (!file->empty() && given.is_relative()) {
+        *file = (std::filesystem::path(path).parent_path() / given).lexically_normal().string();
+      }
     }
   }
   return result;

@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::string_view kEncoderTypes[] = {"auto", "x264",  "openh264", "vaapi",
                                               "va",   "nvenc", "v4l2m2m",  "qsv"};
+constexpr std::string_view kAbrPolicies[] = {"primary", "worst"};
 constexpr std::string_view kDisplaySinks[] = {"auto", "kms", "gl", "x", "none"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kTokenHow =
@@ -46,6 +47,7 @@ void read_encoder(MapReader m, EncoderConfig& out) {
   }
   m.read_number("keyframe_interval_s", out.keyframe_interval_s, {0.1, 10, "s"});
   m.read_bool("abr", out.abr);
+  m.read_choice("abr_policy", out.abr_policy, kAbrPolicies, "bitrate policy");
 }
 
 void read_display(MapReader m, DisplayConfig& out) {
@@ -82,25 +84,55 @@ void read_listen(MapReader& m, ControlConfig& out) {
   out.port = *port;
 }
 
+// A token travels in "Authorization: Bearer <token>", which has no room for spaces.
+bool check_token_text(MapReader& m, std::string_view key, const std::string& token) {
+  if (std::any_of(token.begin(), token.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    m.errors().add(m.line_of(key), m.path_of(key), "must not contain spaces or control characters");
+    return false;
+  }
+  return true;
+}
+
+void read_control_extras(MapReader& m, ControlConfig& out) {
+  m.read_bool("public_health", out.public_health);
+  if (m.read_string("read_token", out.read_token)) {
+    if (out.read_token.empty()) {
+      m.errors().add(m.line_of("read_token"), m.path_of("read_token"),
+                     "must not be empty (leave the key out for no read-only token)");
+    } else if (check_token_text(m, "read_token", out.read_token) && out.read_token == out.token) {
+      m.errors().add(m.line_of("read_token"), m.path_of("read_token"),
+                     "must differ from control.token (it grants less)");
+    }
+  }
+  MapReader tls = m.map("tls", {"cert", "key"});
+  if (!tls.is_mapping() || !m.has("tls")) return;
+  tls.read_string("cert", out.tls_cert);
+  tls.read_string("key", out.tls_key);
+  for (auto [key, other] : {std::pair{"cert", "key"}, std::pair{"key", "cert"}}) {
+    if (tls.has(key) && !tls.has(other)) {
+      tls.errors().add(tls.line_of(key), tls.path_of(other),
+                       std::string("required with tls.") + key + " (a PEM file)");
+    }
+  }
+}
+
 void read_control(MapReader m, ControlConfig& out) {
   if (!m.is_mapping()) return;
   read_listen(m, out);
   // A box on a shared venue network must not have an open control plane.
   if (!m.has("token")) {
     m.errors().add(m.line(), m.path_of("token"), "required: " + std::string(kTokenHow));
-    return;
+  } else if (m.read_string("token", out.token)) {
+    if (out.token.empty()) {
+      m.errors().add(m.line_of("token"), m.path_of("token"),
+                     "must not be empty: " + std::string(kTokenHow));
+    } else {
+      check_token_text(m, "token", out.token);
+    }
   }
-  if (!m.read_string("token", out.token)) return;
-  if (out.token.empty()) {
-    m.errors().add(m.line_of("token"), m.path_of("token"),
-                   "must not be empty: " + std::string(kTokenHow));
-  } else if (std::any_of(out.token.begin(), out.token.end(), [](char c) {
-               return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-             })) {
-    // It travels in "Authorization: Bearer <token>", which has no room for spaces.
-    m.errors().add(m.line_of("token"), m.path_of("token"),
-                   "must not contain spaces or control characters");
-  }
+  read_control_extras(m, out);
 }
 
 void read_stream(MapReader m, StreamConfig& out) { m.read_bool("autostart", out.autostart); }
@@ -124,13 +156,15 @@ void read_config(const YAML::Node& root, Config& config, Errors& errors) {
   read_sources(sources, config.sources, endpoints);
   read_failover(top.map("failover", {"detect_timeout_ms", "failback_hold_ms"}), config.failover);
   read_encoder(top.map("encoder",
-                       {"type", "bitrate_kbps", "bitrate_min_kbps", "keyframe_interval_s", "abr"}),
+                       {"type", "bitrate_kbps", "bitrate_min_kbps", "keyframe_interval_s", "abr",
+                        "abr_policy"}),
                config.encoder);
   MapReader uplink = top.map("uplink", {"destinations", "peer_idle_timeout_ms", "queue_ms",
                                         "reconnect_min_ms", "reconnect_max_ms"});
   read_uplink(uplink, config.uplink, endpoints);
   read_display(top.map("display", {"sink"}), config.display);
-  read_control(top.map("control", {"listen", "token"}), config.control);
+  read_control(top.map("control", {"listen", "token", "read_token", "public_health", "tls"}),
+               config.control);
   read_stream(top.map("stream", {"autostart"}), config.stream);
   read_log(top.map("log", {"level"}), config.log);
   check_listener_ports(endpoints, errors);
