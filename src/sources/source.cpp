@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include "media/fragment.hpp"
@@ -12,6 +13,22 @@
 
 namespace onair::sources {
 namespace {
+
+// What a user can act on, for GStreamer's generic error texts.
+std::string explain(const std::string& origin, const std::string& message) {
+  if (message.find("Could not determine type of stream") != std::string::npos)
+    return "the input is not a media stream onair can read (expected MPEG-TS): " + origin + ": " + message;
+  if (message.find("no valid or supported streams") != std::string::npos)
+    return "the input carries no stream onair can decode (expected H.264/H.265 video): " + origin + ": " + message;
+  return origin + ": " + message;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
 
 // base_time + PTS = the clock time of capture; NONE when the buffer has no timestamp.
 GstClockTime capture_clock_time(GstElement* sink, GstSample* sample) {
@@ -51,7 +68,7 @@ Source::Source(SourceSpec spec, SampleHandler on_video, SampleHandler on_audio,
 
 Source::~Source() { stop(); }
 
-std::string Source::build_description(std::string* redacted) const {
+std::string Source::build_description(std::string* redacted, std::vector<std::string>* accepted_video) const {
   const auto& c = spec_.canonical;
   std::string file = type_;
   if (spec_.role == Role::slate && !spec_.slate_image.empty()) file = "slate-image";
@@ -62,6 +79,7 @@ std::string Source::build_description(std::string* redacted) const {
     for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m + media::package_hint(m);
     throw std::runtime_error("missing GStreamer element " + names);
   }
+  *accepted_video = words(fragment.header("accept-video"));
   std::map<std::string, std::string> values = {
       {"width", std::to_string(c.width)},
       {"height", std::to_string(c.height)},
@@ -80,18 +98,18 @@ std::string Source::build_description(std::string* redacted) const {
     values["uri"] = srtsrc_uri(spec_.config.url, false);
     values_redacted["uri"] = srtsrc_uri(spec_.config.url, true);
   }
-  // Network sources arrive at any rate: drop down to the canonical rate. Local sources are
-  // asked for it, and videorate would hold each frame until the next one arrives.
-  const bool rate_convert = type_ == "srt";
+  // Network sources arrive at any rate: on_new_video drops them down to the canonical rate
+  // (rate_limit.hpp). Local sources are asked for it.
   const std::string video_tail =
-      " ! videoconvert name=vconv ! videoscale add-borders=true ! " +
-      std::string(rate_convert ? "videorate drop-only=true max-rate=" + std::to_string(c.framerate) + " ! " : "") +
+      " ! videoconvert name=vconv ! videoscale add-borders=true ! "
       "video/x-raw,format=I420,width=" + std::to_string(c.width) + ",height=" +
       std::to_string(c.height) + ",pixel-aspect-ratio=1/1" +
-      " ! appsink name=video sync=false max-buffers=2 drop=true";
+      " ! appsink name=video sync=false async=false max-buffers=2 drop=true";
   const std::string audio_tail =
       " ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=2,"
-      "layout=interleaved ! appsink name=audio sync=false max-buffers=16 drop=true";
+      "layout=interleaved ! appsink name=audio sync=false async=false max-buffers=16 drop=true";
+  // async=false: a branch that never gets data (a phone with no audio) must not hold the
+  // whole pipeline in PAUSED waiting for its preroll, with the video sink blocked behind it.
   auto compose = [&](const std::map<std::string, std::string>& v) {
     std::string d = fragment.render("video", v) + video_tail;
     if (fragment.sections.count("audio")) d += " " + fragment.render("audio", v) + audio_tail;
@@ -104,9 +122,12 @@ std::string Source::build_description(std::string* redacted) const {
 bool Source::start() {
   if (pipeline_) return true;
   failed_ = false;
+  std::vector<std::string> accepted_video;
   try {
-    const std::string description = build_description(&description_redacted_);
+    const std::string description = build_description(&description_redacted_, &accepted_video);
     has_audio_ = description.find("name=audio") != std::string::npos;
+    if (type_ == "srt") limiter_.emplace(GST_SECOND / spec_.canonical.framerate);
+    else limiter_.reset();
     pipeline_ = media::parse_pipeline(description, std::string(to_string(spec_.role)) + " source");
   } catch (const std::exception& e) {
     fail(e.what());
@@ -114,7 +135,16 @@ bool Source::start() {
   }
   gst_element_set_name(pipeline_.get(), (std::string("source-") + to_string(spec_.role)).c_str());
   media::use_system_clock(pipeline_.get());
+  watch_ = std::make_unique<InputWatch>(pipeline_.get(), to_string(spec_.role), std::move(accepted_video),
+                                        [this](const std::string& reason) { fail(reason); },
+                                        [this](const std::string& reason) { fail(reason, true); });
   GstAppSinkCallbacks video_callbacks{};
+  // The video branch ending is the source ending: the pipeline's own EOS would also wait for
+  // an audio branch that may never have had data.
+  video_callbacks.eos = [](GstAppSink*, gpointer self) {
+    auto* source = static_cast<Source*>(self);
+    source->fail(source->network() ? "the sender left (end of stream)" : "end of stream", true);
+  };
   video_callbacks.new_sample = [](GstAppSink* s, gpointer self) { return on_new_video(GST_ELEMENT(s), self); };
   gst_app_sink_set_callbacks(GST_APP_SINK(media::child(pipeline_.get(), "video").get()),
                              &video_callbacks, this, nullptr);
@@ -153,6 +183,7 @@ void Source::stop() {
   bus_watch_ = 0;
   // NULL waits for the streaming threads: no appsink callback runs after this returns.
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  watch_.reset();
   pipeline_.reset();
 }
 
@@ -164,14 +195,19 @@ std::string Source::input_format() const {
   return fmt::format("{}x{}@{}", w, h, fps);
 }
 
-void Source::fail(const std::string& reason) {
-  if (failed_) return;
-  failed_ = true;
-  spdlog::warn("source {}: {}", to_string(spec_.role), reason);
+double Source::input_fps() const {
+  const int n = input_fps_n_.load(), d = input_fps_d_.load();
+  return d > 0 ? double(n) / d : 0;
+}
+
+void Source::fail(const std::string& reason, bool ended) {
+  if (failed_.exchange(true)) return;
+  if (ended) spdlog::info("source {}: {}", to_string(spec_.role), reason);
+  else spdlog::warn("source {}: {}", to_string(spec_.role), reason);
   // Posted, so the handler may destroy this Source without pulling the rug from under us.
   auto handler = on_failure_;
   auto role = spec_.role;
-  auto* call = new std::function<void()>([handler, role, reason] { handler(role, reason); });
+  auto* call = new std::function<void()>([handler, role, failure = SourceFailure{reason, ended}] { handler(role, failure); });
   g_idle_add_full(G_PRIORITY_DEFAULT, [](gpointer data) -> gboolean {
     (*static_cast<std::function<void()>*>(data))();
     return G_SOURCE_REMOVE;
@@ -182,7 +218,13 @@ GstFlowReturn Source::on_new_video(GstElement* sink, gpointer data) {
   auto* self = static_cast<Source*>(data);
   media::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
   if (!sample) return GST_FLOW_EOS;
-  self->last_video_us_.store(media::monotonic_us(), std::memory_order_relaxed);
+  const int64_t now = media::monotonic_us();
+  const int64_t previous = self->last_video_us_.exchange(now, std::memory_order_relaxed);
+  if (previous > 0) store_max(self->frame_gap_max_us_, now - previous);
+  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+  if (self->limiter_ && buffer && GST_BUFFER_PTS_IS_VALID(buffer) &&
+      !self->limiter_->pass(static_cast<int64_t>(GST_BUFFER_PTS(buffer))))
+    return GST_FLOW_OK;  // alive (it counts for health), but one frame too many for the rate
   self->video_frames_.fetch_add(1, std::memory_order_relaxed);
   self->on_video_(self->spec_.role, sample.get(), capture_clock_time(sink, sample.get()));
   return GST_FLOW_OK;
@@ -207,11 +249,11 @@ gboolean Source::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
       media::GErrorPtr error(raw);
       media::GCharPtr debug_text(debug);
       spdlog::debug("source {}: error detail: {}", to_string(self->spec_.role), debug ? debug : "");
-      self->fail(std::string(GST_OBJECT_NAME(message->src)) + ": " + error->message);
+      self->fail(explain(GST_OBJECT_NAME(message->src), error->message));
       break;
     }
     case GST_MESSAGE_EOS:
-      self->fail("end of stream");
+      self->fail(self->network() ? "the sender left (end of stream)" : "end of stream", true);
       break;
     case GST_MESSAGE_WARNING: {
       GError* raw = nullptr;

@@ -7,10 +7,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "media/gst.hpp"
+#include "sources/input_watch.hpp"
+#include "sources/rate_limit.hpp"
 
 namespace onair::sources {
 
@@ -37,8 +42,13 @@ const char* to_string(SourceState state);
 // on the shared system clock (CLOCK_MONOTONIC ns): every pipeline runs on that clock, so the
 // program maps it onto its own running time without guessing.
 using SampleHandler = std::function<void(Role, GstSample*, GstClockTime capture_clock_ns)>;
-// Called on the main loop thread when the pipeline fails (error, EOS, cannot start).
-using FailureHandler = std::function<void(Role, const std::string& reason)>;
+struct SourceFailure {
+  std::string reason;
+  bool ended = false;  // the input ended normally (a phone left: EOS), not an error
+};
+// Called on the main loop thread when the pipeline fails (error, EOS, cannot start, input
+// onair will not take).
+using FailureHandler = std::function<void(Role, const SourceFailure&)>;
 
 struct SourceSpec {
   Role role = Role::primary;
@@ -69,17 +79,28 @@ class Source {
 
   // Any thread.
   int64_t last_video_us() const { return last_video_us_.load(std::memory_order_relaxed); }
+  // The longest wait between two frames since the last call (µs), and resets it.
+  int64_t take_frame_gap_max_us() { return frame_gap_max_us_.exchange(0, std::memory_order_relaxed); }
+  // Network sources: bytes are seen arriving apart from frames (see health.hpp). These four
+  // read the input watch, which start()/stop() replace: main loop or the source's own threads.
+  bool network() const { return watch_ && watch_->network(); }
+  int64_t last_input_us() const { return watch_ ? watch_->last_input_us() : 0; }
+  int64_t take_input_gap_max_us() { return watch_ ? watch_->take_input_gap_max_us() : 0; }
+  InputInfo input_info() const { return watch_ ? watch_->info() : InputInfo{}; }
   uint64_t video_frames() const { return video_frames_.load(std::memory_order_relaxed); }
   uint64_t audio_buffers() const { return audio_buffers_.load(std::memory_order_relaxed); }
-  std::string input_format() const;  // e.g. "1920x1080 NV12 60/1" as seen before conversion
+  std::string input_format() const;  // e.g. "1920x1080@60" as seen before conversion
+  int input_width() const { return input_width_.load(); }
+  int input_height() const { return input_height_.load(); }
+  double input_fps() const;  // from the caps; 0 = unknown or variable
 
  private:
   static GstFlowReturn on_new_video(GstElement* sink, gpointer self);
   static GstFlowReturn on_new_audio(GstElement* sink, gpointer self);
   static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
   static GstPadProbeReturn on_input_caps(GstPad* pad, GstPadProbeInfo* info, gpointer self);
-  std::string build_description(std::string* redacted) const;
-  void fail(const std::string& reason);
+  std::string build_description(std::string* redacted, std::vector<std::string>* accepted_video) const;
+  void fail(const std::string& reason, bool ended = false);
 
   SourceSpec spec_;
   std::string type_;
@@ -88,10 +109,13 @@ class Source {
   FailureHandler on_failure_;
   media::ElementPtr pipeline_;
   guint bus_watch_ = 0;
+  std::unique_ptr<InputWatch> watch_;
+  std::optional<RateLimiter> limiter_;  // network sources: down to the canonical rate
   bool has_audio_ = false;
-  bool failed_ = false;
+  std::atomic<bool> failed_{false};
   std::string description_redacted_;
   std::atomic<int64_t> last_video_us_{0};
+  std::atomic<int64_t> frame_gap_max_us_{0};
   std::atomic<uint64_t> video_frames_{0};
   std::atomic<uint64_t> audio_buffers_{0};
   std::atomic<int> input_width_{0}, input_height_{0}, input_fps_n_{0}, input_fps_d_{1};
