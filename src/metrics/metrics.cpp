@@ -7,8 +7,12 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
+
+#include "metrics/window.hpp"
 
 namespace onair::metrics {
 
@@ -29,6 +33,18 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.02, 0.033, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5};
 }
 
+constexpr const char* kStages[] = {"source", "queue", "encode", "mux"};
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double round1(double v) { return std::round(v * 10) / 10; }
+
+nlohmann::json to_ms_json(const Percentiles& p) {
+  return {{"p50", round1(p.p50 * 1000)}, {"p95", round1(p.p95 * 1000)}, {"max", round1(p.max * 1000)}, {"count", p.count}};
+}
+
 }  // namespace
 
 struct Metrics::Impl {
@@ -42,6 +58,7 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& bitrate_actual = BuildGauge().Name("onair_encoder_bitrate_actual_bps").Help("Muxed output bitrate over the last second").Register(*registry);
   prometheus::Family<prometheus::Histogram>& pipeline_latency = BuildHistogram().Name("onair_pipeline_latency_seconds").Help("Capture timestamp to TS handed to SRT").Register(*registry);
   prometheus::Family<prometheus::Histogram>& encode_latency = BuildHistogram().Name("onair_encode_latency_seconds").Help("Frame into the encoder to encoded frame out").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& stage_latency = BuildHistogram().Name("onair_stage_latency_seconds").Help("Time a video frame spends in each stage: source (capture to program), queue (to the encoder), encode, mux (encoded to TS handed to SRT)").Register(*registry);
   prometheus::Family<prometheus::Gauge>& up = BuildGauge().Name("onair_uplink_up").Help("1 while the destination is connected").Register(*registry);
   prometheus::Family<prometheus::Gauge>& rtt = BuildGauge().Name("onair_uplink_srt_rtt_seconds").Help("SRT round-trip time").Register(*registry);
   prometheus::Family<prometheus::Gauge>& send_buffer = BuildGauge().Name("onair_uplink_srt_send_buffer_seconds").Help("Media time waiting in the SRT send buffer").Register(*registry);
@@ -60,8 +77,14 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& cpu = BuildCounter().Name("process_cpu_seconds_total").Help("User and system CPU time").Register(*registry);
   prometheus::Family<prometheus::Gauge>& rss = BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory").Register(*registry);
   prometheus::Family<prometheus::Gauge>& temperature = BuildGauge().Name("onair_cpu_temperature_celsius").Help("CPU temperature (only where the box exposes one)").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& start_time = BuildGauge().Name("process_start_time_seconds").Help("Start time of the process since the Unix epoch").Register(*registry);
   prometheus::Histogram* pipeline_hist = nullptr;
   prometheus::Histogram* encode_hist = nullptr;
+  std::map<std::string, prometheus::Histogram*> stage_hist;
+  // The status API's 10 s windows (control thread).
+  Window pipeline_window, encode_window;
+  std::map<std::string, Window> stage_windows;
+  std::map<std::string, Window> rtt_windows;  // per destination, while connected
   std::mutex state_mutex;  // guards the state label switch only
   std::string last_state;
 };
@@ -71,7 +94,14 @@ Metrics::Metrics(const std::string& version, const std::string& encoder, const s
   impl_->info.Add({{"version", version}, {"encoder", encoder}, {"display", display}}).Set(1);
   impl_->pipeline_hist = &impl_->pipeline_latency.Add({}, latency_buckets());
   impl_->encode_hist = &impl_->encode_latency.Add({}, latency_buckets());
+  for (const char* stage : kStages) impl_->stage_hist[stage] = &impl_->stage_latency.Add({{"stage", stage}}, latency_buckets());
+  impl_->start_time.Add({}).Set(std::floor(double(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count()) / 1000));
   for (const char* stage : {"captured", "encoded", "dropped"}) impl_->frames.Add({{"stage", stage}});
+  // Every possible switch at 0, so rate() and increase() see the first one happen.
+  for (const char* from : {"primary", "backup", "slate"})
+    for (const char* to : {"primary", "backup", "slate"})
+      if (std::string(from) != to) impl_->failovers.Add({{"from", from}, {"to", to}});
   impl_->cpu.Add({});
   impl_->rss.Add({});
 }
@@ -81,7 +111,7 @@ Metrics::~Metrics() = default;
 void Metrics::update_media(const MediaSample& s) {
   auto& m = *impl_;
   m.playing.Add({}).Set(s.playing ? 1 : 0);
-  for (const char* state : {"idle", "starting", "live", "stopping", "error"})
+  for (const char* state : {"idle", "starting", "live", "reconnecting", "stopping", "error"})
     m.state.Add({{"state", state}}).Set(s.stream_state == state ? 1 : 0);
   advance(m.frames.Add({{"stage", "captured"}}), double(s.frames_captured));
   advance(m.frames.Add({{"stage", "encoded"}}), double(s.frames_encoded));
@@ -105,6 +135,7 @@ void Metrics::update_destination(const DestinationSample& s) {
   advance(m.packets_dropped.Add(l), double(s.packets_dropped));
   advance(m.queue_drops.Add(l), double(s.queue_drops));
   advance(m.reconnects.Add(l), double(s.reconnects));
+  if (s.up) m.rtt_windows[s.name].add(steady_seconds(), s.rtt_seconds);
 }
 
 void Metrics::update_source(const SourceSample& s) {
@@ -119,8 +150,49 @@ void Metrics::count_failover(const std::string& from, const std::string& to) {
   impl_->failovers.Add({{"from", from}, {"to", to}}).Increment();
 }
 
-void Metrics::observe_pipeline_latency(double seconds) { impl_->pipeline_hist->Observe(seconds); }
-void Metrics::observe_encode_latency(double seconds) { impl_->encode_hist->Observe(seconds); }
+void Metrics::observe_pipeline_latency(double seconds) {
+  if (seconds < 0) return;
+  impl_->pipeline_hist->Observe(seconds);
+  impl_->pipeline_window.add(steady_seconds(), seconds);
+}
+
+void Metrics::observe_encode_latency(double seconds) {
+  if (seconds < 0) return;
+  impl_->encode_hist->Observe(seconds);
+  impl_->encode_window.add(steady_seconds(), seconds);
+}
+
+void Metrics::observe_frame(const FrameSample& f) {
+  observe_pipeline_latency(f.pipeline_s);
+  observe_encode_latency(f.encode_s);
+  const double now = steady_seconds();
+  const double stages[] = {f.source_s, f.queue_s, f.encode_s, f.mux_s};
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    if (stages[i] < 0) continue;
+    impl_->stage_hist[kStages[i]]->Observe(stages[i]);
+    impl_->stage_windows[kStages[i]].add(now, stages[i]);
+  }
+}
+
+nlohmann::json Metrics::status_json() {
+  auto& m = *impl_;
+  const double now = steady_seconds();
+  nlohmann::json stages = nlohmann::json::object();
+  for (const char* stage : kStages) stages[stage] = to_ms_json(m.stage_windows[stage].summary(now));
+  nlohmann::json rtt = nlohmann::json::object();
+  for (auto& [name, window] : m.rtt_windows) rtt[name] = to_ms_json(window.summary(now));
+  const double celsius = cpu_temperature_celsius();
+  return {
+      {"latency", {{"window_s", m.pipeline_window.span_s()},
+                   {"pipeline_ms", to_ms_json(m.pipeline_window.summary(now))},
+                   {"encode_ms", to_ms_json(m.encode_window.summary(now))},
+                   {"stages_ms", stages},
+                   {"rtt_ms", rtt}}},
+      {"process", {{"cpu_seconds", std::round(process_cpu_seconds() * 100) / 100},
+                   {"resident_bytes", process_resident_bytes()},
+                   {"cpu_temperature_celsius", celsius > -273 ? nlohmann::json(round1(celsius)) : nlohmann::json(nullptr)}}},
+  };
+}
 
 std::string Metrics::render() {
   auto& m = *impl_;

@@ -1,10 +1,12 @@
-// Prometheus metrics (prometheus-cpp registry + text serializer). Fed with plain samples by
-// the app, so this module knows nothing of GStreamer or SRT. Thread-safe (prometheus-cpp's
-// metric types are); update_* are called from the control thread, observe_* from media threads.
+// Prometheus metrics (prometheus-cpp registry + text serializer), and the same figures as
+// p50/p95 over the last 10 s for the status API. Fed with plain samples by the app, so this
+// module knows nothing of GStreamer or SRT. Control thread only: media threads post their
+// samples there (the 10 s windows are not locked).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,15 @@ struct DestinationSample {
   uint64_t reconnects = 0;
 };
 
+// One video frame's trip through the program, in seconds (negative: not measured).
+struct FrameSample {
+  double pipeline_s = -1;  // capture → TS handed to the senders
+  double source_s = -1;    // capture → into the program
+  double queue_s = -1;     // into the program → into the encoder
+  double encode_s = -1;    // into the encoder → encoded frame out
+  double mux_s = -1;       // encoded → TS handed to the senders
+};
+
 struct SourceSample {
   std::string name;  // primary | backup | slate
   bool active = false;
@@ -55,6 +66,12 @@ class Metrics {
   void count_failover(const std::string& from, const std::string& to);
   void observe_pipeline_latency(double seconds);  // capture → TS handed to SRT
   void observe_encode_latency(double seconds);    // frame into encoder → encoded frame out
+  void observe_frame(const FrameSample& frame);   // both of the above, and every stage
+
+  // For /api/v1/status: {"latency": p50/p95/max over the last 10 s of the latency histograms,
+  // the stages and each destination's RTT, in ms; "process": CPU seconds, resident bytes, CPU
+  // temperature (null where the box has none)}.
+  nlohmann::json status_json();
 
   // The exposition in Prometheus text format 0.0.4 (process metrics refreshed on each call).
   std::string render();

@@ -8,14 +8,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "program/timeline.hpp"
+
 namespace onair::program {
 
 struct ProgramPipeline::Counters {
   std::atomic<uint64_t> frames_in{0};
-  std::atomic<uint64_t> frames_encoded{0};
   std::atomic<uint64_t> frames_dropped{0};
   std::atomic<uint64_t> display_dropped{0};
-  std::atomic<uint64_t> ts_bytes{0};
 };
 
 namespace {
@@ -36,31 +36,6 @@ void count_overrun(GstElement*, gpointer counter) {
   static_cast<std::atomic<uint64_t>*>(counter)->fetch_add(1, std::memory_order_relaxed);
 }
 
-GstPadProbeReturn count_buffers(GstPad*, GstPadProbeInfo*, gpointer counter) {
-  static_cast<std::atomic<uint64_t>*>(counter)->fetch_add(1, std::memory_order_relaxed);
-  return GST_PAD_PROBE_OK;
-}
-
-// A muxer output as one contiguous payload. The muxer pushes one buffer list per input frame;
-// the copy is of encoded bytes (a few KB), not of raw frames.
-std::shared_ptr<std::vector<uint8_t>> gather(GstSample* sample, bool* keyframe) {
-  auto bytes = std::make_shared<std::vector<uint8_t>>();
-  auto append = [&](GstBuffer* buffer) {
-    if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) *keyframe = true;
-    const size_t size = gst_buffer_get_size(buffer);
-    const size_t at = bytes->size();
-    bytes->resize(at + size);
-    gst_buffer_extract(buffer, 0, bytes->data() + at, size);
-  };
-  if (GstBufferList* list = gst_sample_get_buffer_list(sample)) {
-    const guint n = gst_buffer_list_length(list);
-    for (guint i = 0; i < n; ++i) append(gst_buffer_list_get(list, i));
-  } else if (GstBuffer* buffer = gst_sample_get_buffer(sample)) {
-    append(buffer);
-  }
-  return bytes;
-}
-
 }  // namespace
 
 ProgramPipeline::ProgramPipeline(ProgramOptions options, Choice encoder, Choice display,
@@ -69,7 +44,9 @@ ProgramPipeline::ProgramPipeline(ProgramOptions options, Choice encoder, Choice 
       encoder_(std::move(encoder)),
       display_(std::move(display)),
       callbacks_(std::move(callbacks)),
-      counters_(std::make_unique<Counters>()) {
+      counters_(std::make_unique<Counters>()),
+      tracker_(std::make_unique<FrameTracker>()),
+      output_(std::make_unique<TsOutput>(options_.audio, *tracker_, callbacks_.on_ts, callbacks_.on_frame)) {
   bitrate_kbps_ = options_.encoder.bitrate_kbps;
 }
 
@@ -89,17 +66,17 @@ std::string ProgramPipeline::build_description() const {
       display_.fragment.render("", {}) + " "
       "t. ! queue name=encode_queue leaky=downstream max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! " +
       render_encoder(encoder_.fragment, bitrate_kbps_.load(), keyint, format) +
-      " ! h264parse name=vparse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! mux. ";
+      " ! h264parse name=vparse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+      "appsink name=vout sync=false max-buffers=0 enable-last-sample=false ";
   if (options_.audio) {
     // The mixer runs on the clock: it fills silence whenever the active source has no audio.
     d += "appsrc name=asrc is-live=true format=time do-timestamp=false block=false max-bytes=0 "
          "max-buffers=32 leaky-type=downstream min-latency=10000000 caps=\"" + std::string(kAudioCaps) + "\" ! "
          "amix. audiotestsrc is-live=true wave=silence samplesperbuffer=480 ! " + kAudioCaps + " ! amix. "
          "audiomixer name=amix latency=30000000 ! " + kAudioCaps + " ! audioconvert ! " + aac_encoder(options_.audio_bitrate_kbps) +
-         " ! aacparse ! mux. ";
+         " ! aacparse ! audio/mpeg,stream-format=adts ! appsink name=aout sync=false max-buffers=0 enable-last-sample=false";
   }
-  d += "mpegtsmux name=mux alignment=0 ! appsink name=ts sync=false buffer-list=true max-buffers=0 "
-       "enable-last-sample=false";
+  // No mpegtsmux: it would hold each video frame until audio past it is encoded (TsOutput).
   return d;
 }
 
@@ -120,12 +97,8 @@ void ProgramPipeline::start() {
     g_signal_connect(q.get(), "overrun", G_CALLBACK(count_overrun), &counters_->frames_dropped);
   if (auto q = media::child(pipeline_.get(), "display_queue"))
     g_signal_connect(q.get(), "overrun", G_CALLBACK(count_overrun), &counters_->display_dropped);
-  media::PadPtr enc_src(gst_element_get_static_pad(encoder_element_.get(), "src"));
-  gst_pad_add_probe(enc_src.get(), GST_PAD_PROBE_TYPE_BUFFER, count_buffers, &counters_->frames_encoded, nullptr);
-
-  GstAppSinkCallbacks callbacks{};
-  callbacks.new_sample = [](GstAppSink* s, gpointer self) { return on_ts_sample(GST_ELEMENT(s), self); };
-  gst_app_sink_set_callbacks(GST_APP_SINK(media::child(pipeline_.get(), "ts").get()), &callbacks, this, nullptr);
+  tracker_->attach(encoder_element_.get());
+  output_->connect(media::child(pipeline_.get(), "vout").get(), media::child(pipeline_.get(), "aout").get());
 
   media::BusPtr bus(gst_element_get_bus(pipeline_.get()));
   bus_watch_ = gst_bus_add_watch(bus.get(), on_bus_message, this);
@@ -142,6 +115,7 @@ void ProgramPipeline::start() {
     throw std::runtime_error(reason);
   }
   base_time_ = gst_element_get_base_time(pipeline_.get());
+  tracker_->set_base_time(base_time_.load());
   playing_ = true;
 }
 
@@ -167,20 +141,13 @@ void ProgramPipeline::stop(int timeout_ms) {
   pipeline_.reset();
 }
 
-GstClockTime ProgramPipeline::to_running_time(GstClockTime capture_clock_ns, GstClockTime duration,
-                                              std::atomic<GstClockTime>& last) const {
+GstClockTime ProgramPipeline::capture_running_time(GstClockTime capture_clock_ns) const {
   const GstClockTime base = base_time_.load();
   const GstClockTime now = media::system_clock_now();
   // A capture time in the future or older than a second is not trustworthy: use arrival time.
   if (!GST_CLOCK_TIME_IS_VALID(capture_clock_ns) || capture_clock_ns > now || now - capture_clock_ns > GST_SECOND)
     capture_clock_ns = now;
-  if (capture_clock_ns < base) capture_clock_ns = base;
-  GstClockTime pts = capture_clock_ns - base;
-  const GstClockTime previous = last.load();
-  // Timestamps at the uplink must only go forward, whichever source the frame came from.
-  if (GST_CLOCK_TIME_IS_VALID(previous) && pts < previous + duration / 2) pts = previous + duration;
-  last.store(pts);
-  return pts;
+  return capture_clock_ns < base ? 0 : capture_clock_ns - base;
 }
 
 void ProgramPipeline::push_video(GstSample* sample, GstClockTime capture_clock_ns) {
@@ -188,12 +155,16 @@ void ProgramPipeline::push_video(GstSample* sample, GstClockTime capture_clock_n
   GstBuffer* in = gst_sample_get_buffer(sample);
   if (!in) return;
   const GstClockTime duration = GST_SECOND / options_.framerate;
+  const GstClockTime captured = capture_running_time(capture_clock_ns);
+  const GstClockTime pts = next_video_time(captured, last_video_pts_.load(), duration);
+  last_video_pts_.store(pts);
   // A new GstBuffer sharing the same memory: we re-stamp it without copying pixels.
   GstBuffer* out = gst_buffer_copy(in);
-  GST_BUFFER_PTS(out) = to_running_time(capture_clock_ns, duration, last_video_pts_);
+  GST_BUFFER_PTS(out) = pts;
   GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION(out) = duration;
   counters_->frames_in.fetch_add(1, std::memory_order_relaxed);
+  tracker_->mark_program_in(pts, captured);  // the stamp keeps the true capture time
   gst_app_src_push_buffer(GST_APP_SRC(video_src_.get()), out);
 }
 
@@ -202,8 +173,11 @@ void ProgramPipeline::push_audio(GstSample* sample, GstClockTime capture_clock_n
   GstBuffer* in = gst_sample_get_buffer(sample);
   if (!in) return;
   const GstClockTime duration = gst_util_uint64_scale(gst_buffer_get_size(in) / 4, GST_SECOND, 48000);
+  const auto pts = next_audio_time(capture_running_time(capture_clock_ns), duration, last_audio_end_.load());
+  if (!pts) return;  // already played past it (after a switch to a source with a longer delay)
+  last_audio_end_.store(*pts + duration);
   GstBuffer* out = gst_buffer_copy(in);
-  GST_BUFFER_PTS(out) = to_running_time(capture_clock_ns, duration, last_audio_pts_);
+  GST_BUFFER_PTS(out) = *pts;
   GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION(out) = duration;
   gst_app_src_push_buffer(GST_APP_SRC(audio_src_.get()), out);
@@ -239,36 +213,12 @@ ProgramStats ProgramPipeline::stats() const {
   ProgramStats s;
   s.playing = playing_;
   s.frames_in = counters_->frames_in;
-  s.frames_encoded = counters_->frames_encoded;
+  s.frames_encoded = tracker_->frames_encoded();
   s.frames_dropped = counters_->frames_dropped;
   s.display_dropped = counters_->display_dropped;
-  s.ts_bytes = counters_->ts_bytes;
+  s.ts_bytes = output_->bytes();
   s.bitrate_kbps = bitrate_kbps_;
   return s;
-}
-
-GstFlowReturn ProgramPipeline::on_ts_sample(GstElement* sink, gpointer data) {
-  auto* self = static_cast<ProgramPipeline*>(data);
-  media::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
-  if (!sample) return GST_FLOW_EOS;
-  uplink::TsPayload payload;
-  auto bytes = gather(sample.get(), &payload.keyframe);
-  if (bytes->empty()) return GST_FLOW_OK;
-  GstBuffer* first = gst_sample_get_buffer_list(sample.get())
-                         ? gst_buffer_list_get(gst_sample_get_buffer_list(sample.get()), 0)
-                         : gst_sample_get_buffer(sample.get());
-  if (first && GST_BUFFER_PTS_IS_VALID(first)) {
-    // Capture wall time = now − (running time now − the frame's running time).
-    const GstClockTime running_now = media::system_clock_now() - self->base_time_.load();
-    const int64_t age_us = (static_cast<int64_t>(running_now) - static_cast<int64_t>(GST_BUFFER_PTS(first))) / 1000;
-    payload.capture_time_us = media::wall_clock_us() - age_us;
-  }
-  payload.data = bytes->data();
-  payload.size = bytes->size();
-  payload.owner = bytes;
-  self->counters_->ts_bytes.fetch_add(payload.size, std::memory_order_relaxed);
-  if (self->callbacks_.on_ts) self->callbacks_.on_ts(std::move(payload));
-  return GST_FLOW_OK;
 }
 
 gboolean ProgramPipeline::on_bus_message(GstBus*, GstMessage* message, gpointer data) {

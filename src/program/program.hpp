@@ -1,5 +1,6 @@
 // The program pipeline: canonical raw frames in (appsrc) → tee → display branch and encode
-// branch → H.264 + AAC → MPEG-TS → appsink → uplink. It never stops while onair runs.
+// branch → H.264 + AAC → appsinks → SEI capture stamp + MPEG-TS (TsOutput) → uplink. It never
+// stops while onair runs.
 #pragma once
 
 #include <gst/gst.h>
@@ -11,7 +12,9 @@
 
 #include "config/config.hpp"
 #include "media/gst.hpp"
+#include "program/frame_tracker.hpp"
 #include "program/select.hpp"
+#include "program/ts_output.hpp"
 #include "uplink/uplink.hpp"
 
 namespace onair::program {
@@ -28,8 +31,12 @@ struct ProgramOptions {
 };
 
 struct ProgramCallbacks {
-  // On the muxer's streaming thread, once per muxer output (the TS of one frame): must not block.
+  // On an output streaming thread, once per access unit (the TS of one video frame or one AAC
+  // frame), in stream order: must not block.
   std::function<void(uplink::TsPayload)> on_ts;
+  // On the video output thread, once per video frame right after its on_ts: where that frame
+  // spent its time. Must not block.
+  std::function<void(const FrameTiming&)> on_frame;
   // On the main loop thread when the pipeline fails; the owner rebuilds it.
   std::function<void(const std::string& reason, bool from_display)> on_error;
 };
@@ -67,12 +74,15 @@ class ProgramPipeline {
   const Choice& encoder() const { return encoder_; }
   const Choice& display() const { return display_; }
   std::string description() const { return description_; }
+  // The display branch's sink (name=display in every pipelines/displays fragment): its
+  // last-sample feeds the panel preview. Main loop thread; empty before start().
+  media::ElementPtr display_sink() const { return pipeline_ ? media::child(pipeline_.get(), "display") : nullptr; }
 
  private:
   struct Counters;
   std::string build_description() const;
-  GstClockTime to_running_time(GstClockTime capture_clock_ns, GstClockTime duration, std::atomic<GstClockTime>& last) const;
-  static GstFlowReturn on_ts_sample(GstElement* sink, gpointer self);
+  // A source's capture clock time as program running time (arrival time when untrustworthy).
+  GstClockTime capture_running_time(GstClockTime capture_clock_ns) const;
   static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
 
   ProgramOptions options_;
@@ -89,8 +99,10 @@ class ProgramPipeline {
   std::atomic<GstClockTime> base_time_{GST_CLOCK_TIME_NONE};
   std::atomic<int> bitrate_kbps_{0};
   std::unique_ptr<Counters> counters_;
+  std::unique_ptr<FrameTracker> tracker_;  // per-frame stage times
+  std::unique_ptr<TsOutput> output_;       // SEI stamp, TS mux, hand-over to the senders
   std::atomic<GstClockTime> last_video_pts_{GST_CLOCK_TIME_NONE};
-  std::atomic<GstClockTime> last_audio_pts_{GST_CLOCK_TIME_NONE};
+  std::atomic<GstClockTime> last_audio_end_{GST_CLOCK_TIME_NONE};
 };
 
 }  // namespace onair::program
