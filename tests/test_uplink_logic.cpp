@@ -49,16 +49,46 @@ config::SrtUrl url(std::string passphrase = "", std::string streamid = "") {
 
 }  // namespace
 
-TEST_CASE("backoff doubles from min to max and resets only after a healthy connection") {
+TEST_CASE("backoff: refusals double from min to max; a healthy connection resets") {
   Backoff backoff(milliseconds(200), milliseconds(5000));
   std::vector<long> delays;
-  for (int i = 0; i < 7; ++i) delays.push_back(backoff.next().count());
+  for (int i = 0; i < 7; ++i) delays.push_back(backoff.after_refusal().count());
   CHECK(delays == std::vector<long>{200, 400, 800, 1600, 3200, 5000, 5000});
 
-  backoff.connection_ended(milliseconds(9'999));  // flapping link: keep backing off
-  CHECK(backoff.next().count() == 5000);
-  backoff.connection_ended(milliseconds(10'000));
-  CHECK(backoff.next().count() == 200);
+  CHECK(backoff.after_connection(milliseconds(999)).count() == 5000);  // dies young: a refusal
+  CHECK(backoff.after_refusal().count() == 5000);
+  CHECK(backoff.after_connection(milliseconds(10'000)).count() == 200);
+  CHECK(backoff.after_refusal().count() == 200);
+}
+
+TEST_CASE("backoff: a silent or lost ingest is probed again after min, however long it stays away") {
+  // The 1 s promise: an ingest that returns is found by the next attempt, never after a 5 s wait.
+  struct Row {
+    const char* what;
+    std::vector<char> events;  // r = refusal, s = silence (no answer), c = connection lived 2 s
+    std::vector<long> delays;
+  };
+  const std::vector<Row> rows = {
+      {"no answer, again and again", {'s', 's', 's', 's', 's', 's', 's', 's'},
+       {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"ingest restarted ten times", {'c', 'c', 'c', 'c', 'c', 'c', 'c', 'c', 'c', 'c'},
+       {200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+      {"refusals back off; silence does not add to it", {'r', 'r', 's', 'r', 's', 'r'},
+       {200, 400, 200, 800, 200, 1600}},
+      {"a lost connection after refusals is still retried at once", {'r', 'r', 'r', 'c'},
+       {200, 400, 800, 200}},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    Backoff backoff(milliseconds(200), milliseconds(5000));
+    std::vector<long> delays;
+    for (char e : row.events) {
+      if (e == 'r') delays.push_back(backoff.after_refusal().count());
+      if (e == 's') delays.push_back(backoff.after_silence().count());
+      if (e == 'c') delays.push_back(backoff.after_connection(milliseconds(2000)).count());
+    }
+    CHECK(delays == row.delays);
+  }
 }
 
 TEST_CASE("send queue: closed discards without counting, open starts at a keyframe") {

@@ -10,6 +10,7 @@ void LinkMonitor::begin(SRTSOCKET socket, Clock::time_point now) {
   connected_at_ = now;
   last_heard_ = now;
   heard_count_ = 0;
+  submitted_ = 0;
 }
 
 void LinkMonitor::sample(Clock::time_point now) {
@@ -34,6 +35,7 @@ int64_t LinkMonitor::silent_ms(Clock::time_point now) const {
 
 LinkMonitor::Totals LinkMonitor::current_totals() const {
   Totals totals = lifetime_;
+  totals.packets_submitted += submitted_;
   if (!have_sample_) return totals;
   totals.bytes_sent += last_.byteSentTotal;
   totals.packets_sent += static_cast<uint64_t>(last_.pktSentTotal);
@@ -48,6 +50,7 @@ void LinkMonitor::end() {
   socket_ = SRT_INVALID_SOCK;
   last_ = {};
   have_sample_ = false;
+  submitted_ = 0;
 }
 
 double LinkMonitor::uptime_s(Clock::time_point now) const {
@@ -59,6 +62,7 @@ void LinkMonitor::fill(SenderStats* stats, Clock::time_point now) const {
   const Totals totals = current_totals();
   stats->bytes_sent = totals.bytes_sent;
   stats->packets_sent = totals.packets_sent;
+  stats->packets_submitted = totals.packets_submitted;
   stats->packets_lost = totals.packets_lost;
   stats->packets_retransmitted = totals.packets_retransmitted;
   stats->packets_dropped = totals.packets_dropped;
@@ -69,6 +73,7 @@ void LinkMonitor::fill(SenderStats* stats, Clock::time_point now) const {
   stats->send_buffer_packets = live ? static_cast<uint64_t>(last_.pktSndBuf) : 0;
   stats->bandwidth_mbps = live ? last_.mbpsBandwidth : 0;
   stats->send_rate_mbps = live ? last_.mbpsSendRate : 0;
+  stats->peer_silent_ms = live && last_.pktSndBuf > 0 ? silent_ms(now) : 0;
 }
 
 }  // namespace onair::uplink

@@ -23,6 +23,8 @@ class LinkMonitor {
   bool peer_silent(Clock::time_point now, std::chrono::milliseconds idle) const;
   // Milliseconds since the peer was last heard while data was outstanding.
   int64_t silent_ms(Clock::time_point now) const;
+  // One SRT message was handed to libsrt on this connection.
+  void count_submitted() { ++submitted_; }
   // The connection is over: fold its totals into the lifetime totals.
   void end();
 
@@ -35,6 +37,7 @@ class LinkMonitor {
   struct Totals {
     uint64_t bytes_sent = 0;
     uint64_t packets_sent = 0;
+    uint64_t packets_submitted = 0;
     uint64_t packets_lost = 0;
     uint64_t packets_retransmitted = 0;
     uint64_t packets_dropped = 0;
@@ -48,6 +51,7 @@ class LinkMonitor {
   Clock::time_point connected_at_{};
   Clock::time_point last_heard_{};
   int64_t heard_count_ = 0;
+  uint64_t submitted_ = 0;  // this connection's
 };
 
 }  // namespace onair::uplink

@@ -28,7 +28,7 @@ LinkFailure describe_connect_failure(int reject_reason, const config::SrtUrl& ur
   const std::string prefix = "rejected by ingest: ";
   switch (reject_reason) {
     case SRT_REJ_TIMEOUT:
-      return {LinkState::backoff, "no answer from " + endpoint_text(url)};
+      return {LinkState::backoff, "no answer from " + endpoint_text(url), true};
     case SRT_REJ_BADSECRET:
       return {LinkState::rejected, prefix + "wrong passphrase"};
     case SRT_REJ_UNSECURE:

@@ -11,6 +11,7 @@ namespace onair::uplink {
 struct LinkFailure {
   LinkState state = LinkState::backoff;  // rejected: the ingest refused us; backoff: anything else
   std::string reason;
+  bool unanswered = false;  // nobody answered the handshake (nothing refused us)
 };
 
 // "host:port" as the user wrote it; ":port" when listening on all interfaces.

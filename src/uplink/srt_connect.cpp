@@ -140,8 +140,10 @@ ConnectResult connect_out(const ConnectSettings& settings, const KeepWaiting& ke
       result.socket = std::move(socket);
       return result;
     }
-    if (std::chrono::steady_clock::now() > deadline)
-      return fail(describe_connect_failure(SRT_REJ_TIMEOUT, url).reason);
+    if (std::chrono::steady_clock::now() > deadline) {
+      result.failure = describe_connect_failure(SRT_REJ_TIMEOUT, url);
+      return result;
+    }
   }
   return result;  // stopped: no socket, no failure
 }

@@ -43,11 +43,13 @@ struct SenderStats {
   double send_rate_mbps = 0;
   uint64_t bytes_sent = 0;        // totals over the sender's lifetime
   uint64_t packets_sent = 0;
+  uint64_t packets_submitted = 0; // SRT messages handed to libsrt (the bitrate controller's input)
   uint64_t packets_lost = 0;
   uint64_t packets_retransmitted = 0;
   uint64_t packets_dropped = 0;   // dropped by SRT as too late
   uint64_t queue_drops = 0;       // payloads dropped by onair's queue (network too slow / down)
   uint64_t reconnects = 0;        // connections established after the first
+  int64_t peer_silent_ms = 0;     // how long the peer has said nothing while data waits (0: fine)
   int64_t last_capture_time_us = 0;  // capture time of the last payload handed to SRT
 };
 

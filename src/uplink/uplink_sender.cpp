@@ -121,7 +121,8 @@ struct UplinkSender::Impl {
         first_connection = false;
         const Clock::time_point connected_at = Clock::now();
         ServeEnd end = serve(std::move(socket), listener_mode ? &listener : nullptr, &peer);
-        backoff.connection_ended(std::chrono::duration_cast<milliseconds>(Clock::now() - connected_at));
+        const milliseconds delay =
+            backoff.after_connection(std::chrono::duration_cast<milliseconds>(Clock::now() - connected_at));
         if (!running) break;
         socket = std::move(end.replacement);
         if (socket) {
@@ -129,7 +130,7 @@ struct UplinkSender::Impl {
           continue;
         }
         set_state(LinkState::backoff, end.reason);
-        if (!listener_mode) wait_backoff(backoff.next());
+        if (!listener_mode) wait_backoff(delay);
       }
     }
     listener.close();
@@ -146,7 +147,7 @@ struct UplinkSender::Impl {
     });
     if (result.socket || !running) return std::move(result.socket);
     set_state(result.failure.state, result.failure.reason);
-    const milliseconds delay = backoff->next();
+    const milliseconds delay = result.failure.unanswered ? backoff->after_silence() : backoff->after_refusal();
     spdlog::debug("uplink {} ({}): retrying in {} ms", destination.name, url_redacted, delay.count());
     wait_backoff(delay);
     return {};
@@ -157,7 +158,7 @@ struct UplinkSender::Impl {
       std::string error;
       if (!listener->open(settings, &error)) {
         set_state(LinkState::backoff, error);
-        wait_backoff(backoff->next());
+        wait_backoff(backoff->after_refusal());
         return {};
       }
       backoff->reset();
@@ -226,6 +227,7 @@ struct UplinkSender::Impl {
         if (srt_getsockstate(socket) >= SRTS_BROKEN) *lost = loss_reason(socket, Clock::now());
         return SendStep::failed;
       }
+      monitor.count_submitted();
       *offset += length;
     }
     return SendStep::done;

@@ -1,0 +1,349 @@
+// The adaptive bitrate controller, pure, with an injected clock: single decisions from exact
+// samples, then whole scenarios through a link model (uplink_link_model.hpp), then the policy
+// that picks one bitrate for several destinations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "uplink/abr.hpp"
+#include "uplink/bitrate_controller.hpp"
+#include "uplink_link_model.hpp"
+
+using namespace onair;
+using namespace onair::uplink;
+using onair::uplink::test::LinkConditions;
+using onair::uplink::test::LinkModel;
+
+namespace {
+
+// A healthy sample at `t` ms: 40 ms RTT, 60 ms of buffer, 20 packets submitted per 50 ms.
+LinkSample healthy(int64_t t) {
+  LinkSample s;
+  s.now_ms = t;
+  s.connected = true;
+  s.rtt_ms = 40;
+  s.send_buffer_ms = 60;
+  s.send_buffer_packets = 20;
+  s.packets_submitted = uint64_t(t / 50) * 20;
+  return s;
+}
+
+std::vector<config::Destination> destinations(std::vector<std::string> names) {
+  std::vector<config::Destination> out;
+  for (auto& name : names) {
+    config::Destination d;
+    d.name = std::move(name);
+    d.url.latency_ms = 1000;
+    out.push_back(d);
+  }
+  return out;
+}
+
+// Feeds healthy samples for `ms`, then returns the controller's state.
+void settle(BitrateController& c, int64_t from, int64_t to) {
+  for (int64_t t = from; t < to; t += 50) c.update(healthy(t));
+}
+
+}  // namespace
+
+TEST_CASE("one decision at a time: when it cuts, by how much, and when it holds") {
+  // From t = 2000 the link delivers only a share of what is sent (the rest piles up in SRT's
+  // buffer); from t = 2500 the buffer reads `buffer_ms`, for `over_for_ms`.
+  struct Row {
+    std::string what;
+    double buffer_ms;
+    double delivered;
+    int64_t silent_ms;
+    uint64_t srt_drops;
+    int64_t over_for_ms;
+    int expect_kbps;
+  };
+  const std::vector<Row> rows = {
+      {"a buffer just under the limit (3 RTT + 60 ms) is fine", 179, 0.5, 0, 0, 1000, 4000},
+      {"over the limit but under the hard one, all delivered (loss, jitter): fine", 240, 1.0, 0, 0, 1000, 4000},
+      {"over the limit for less than 300 ms (a keyframe's way through): no cut", 400, 0.5, 0, 0, 250, 4000},
+      {"over the limit, the link delivers half: cut to 85% of that", 400, 0.5, 0, 0, 300, 1700},
+      {"over the hard limit, the link delivers all of it: still 15% off", 400, 1.0, 0, 0, 300, 3400},
+      {"over the limit, the link delivers 10%: at most 75% off per step", 400, 0.1, 0, 0, 300, 1000},
+      {"the peer is silent: an outage, not congestion, hold", 900, 0.0, 400, 0, 1000, 4000},
+      {"SRT dropped 15% as too late: cut to 85% of the 85% delivered", 100, 1.0, 0, 30, 60, 2880},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    BitrateController c(500, 4000, 1000);
+    settle(c, 0, 2000);
+    REQUIRE(c.target_kbps() == 4000);
+    const uint64_t submitted0 = healthy(2000).packets_submitted;
+    for (int64_t t = 2000; t <= 2500 + row.over_for_ms; t += 50) {
+      LinkSample s = healthy(t);
+      const double submitted = double(s.packets_submitted - submitted0);
+      s.send_buffer_packets = 20 + uint64_t(submitted * (1 - row.delivered));
+      if (t >= 2500) {
+        s.send_buffer_ms = row.buffer_ms;
+        s.peer_silent_ms = row.silent_ms;
+        s.packets_dropped = t > 2500 ? row.srt_drops : 0;
+      }
+      c.update(s);
+    }
+    CHECK(c.target_kbps() == row.expect_kbps);
+    CHECK(c.decreases() == (row.expect_kbps < 4000 ? 1u : 0u));
+  }
+}
+
+TEST_CASE("never under the floor; a cut is not repeated while the backlog drains") {
+  BitrateController c(500, 4000, 1000);
+  settle(c, 0, 2000);
+  // A deep, long congestion: the backlog keeps growing, the link delivers 10%.
+  uint64_t buffered = 20;
+  for (int64_t t = 2000; t < 8000; t += 50) {
+    LinkSample s = healthy(t);
+    buffered += 18;
+    s.send_buffer_packets = buffered;
+    s.send_buffer_ms = 200 + double(t - 2000) / 5;
+    c.update(s);
+    CHECK(c.target_kbps() >= 500);
+  }
+  CHECK(c.target_kbps() == 500);
+  CHECK((c.phase() == AbrPhase::congested || c.phase() == AbrPhase::draining));
+
+  // One cut, then a backlog that shrinks: no second cut while it drains, however high it still is.
+  BitrateController d(500, 4000, 1000);
+  settle(d, 0, 2000);
+  for (int64_t t = 2000; t < 6000; t += 50) {
+    LinkSample s = healthy(t);
+    if (t < 2500) {  // building: the link delivers half
+      s.send_buffer_ms = 400 + double(t - 2000) / 5;
+      s.send_buffer_packets = 20 + uint64_t(t - 2000) / 5;
+    } else {  // draining by 100 ms a second, still far over the limit
+      s.send_buffer_ms = 500 - double(t - 2500) / 10;
+    }
+    d.update(s);
+  }
+  CHECK(d.decreases() == 1);
+  CHECK(d.phase() != AbrPhase::congested);
+}
+
+namespace {
+
+struct Phase {
+  double seconds;
+  LinkConditions link;
+};
+
+struct Expect {
+  size_t phase;
+  double from_s;  // seconds after the phase starts
+  double to_s;    // ... until then (or the phase's end)
+  int lo_kbps;
+  int hi_kbps;
+};
+
+struct Scenario {
+  std::string name;
+  std::vector<Phase> phases;
+  std::vector<Expect> expect;
+  int max_cuts;  // decisive cuts over the whole run (careful 3% steps back do not count)
+};
+
+struct Run {
+  std::vector<std::vector<std::pair<double, int>>> per_phase;  // (seconds into phase, kbps)
+  uint64_t cuts = 0;
+};
+
+Run simulate(const Scenario& scenario, int min_kbps, int max_kbps) {
+  BitrateController c(min_kbps, max_kbps, 1000);
+  LinkModel link;
+  Run run;
+  int64_t now = 0;
+  for (const Phase& phase : scenario.phases) {
+    run.per_phase.emplace_back();
+    for (double t = 0; t < phase.seconds * 1000; t += 50, now += 50) {
+      const int kbps = c.update(link.step(now, 50, c.target_kbps(), phase.link)).kbps;
+      run.per_phase.back().push_back({t / 1000, kbps});
+    }
+  }
+  run.cuts = c.cuts();
+  return run;
+}
+
+// The video bitrate a link of `capacity` carries with the model's overheads.
+int fits(double capacity_kbps) { return int((capacity_kbps - LinkModel::kOverheadKbps) / 1.04); }
+
+LinkConditions capped(double kbps) {
+  LinkConditions l;
+  l.capacity_kbps = kbps;
+  return l;
+}
+LinkConditions lossy(double pct, double rtt = 40) {
+  LinkConditions l;
+  l.loss_pct = pct;
+  l.rtt_ms = rtt;
+  return l;
+}
+LinkConditions jittery(double ms) {
+  LinkConditions l;
+  l.jitter_ms = ms;
+  return l;
+}
+LinkConditions blackout() {
+  LinkConditions l;
+  l.silent = true;
+  return l;
+}
+LinkConditions down() {
+  LinkConditions l;
+  l.connected = false;
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("scenarios through a link model: noise leaves it alone, congestion cuts at once, recovery is full") {
+  const LinkConditions clean;
+  constexpr double end = 1e9;
+  const int f1200 = fits(1200), f2000 = fits(2000), f900 = fits(900);
+  const std::vector<Scenario> scenarios = {
+      {"a clean link above the ceiling: steady at the ceiling", {{60, clean}}, {{0, 0, end, 4000, 4000}}, 0},
+      {"5% random loss: no reaction", {{60, lossy(5)}}, {{0, 0, end, 4000, 4000}}, 0},
+      {"10% random loss on a 300 ms RTT: no reaction", {{60, lossy(10, 300)}}, {{0, 0, end, 4000, 4000}}, 0},
+      {"50 ms jitter: no reaction", {{60, jittery(50)}}, {{0, 0, end, 4000, 4000}}, 0},
+      {"bandwidth 5 → 1.2 → 5 Mbps: under the link within a second, back at the ceiling within 10 s",
+       {{10, capped(5000)}, {20, capped(1200)}, {20, capped(5000)}},
+       {{0, 0, end, 4000, 4000},
+        {1, 0.8, 1.0, 500, f1200},
+        {1, 4, end, int(0.65 * f1200), int(1.3 * f1200)},
+        {2, 10, end, 4000, 4000}},
+       6},
+      {"a steady 2 Mbps link: stays within -25%..+20% of it, a decisive cut at most every 7.5 s",
+       {{90, capped(2000)}},
+       {{0, 1, end, 500, int(1.2 * f2000)}, {0, 5, end, int(0.75 * f2000), int(1.2 * f2000)}},
+       12},
+      {"a link that starts slow: found from the ceiling",
+       {{30, capped(900)}},
+       {{0, 3, end, 500, int(1.35 * f900)}, {0, 16, end, int(0.75 * f900), int(1.2 * f900)}},
+       6},
+      {"a link below the floor: rests at the floor", {{20, capped(300)}}, {{0, 5, end, 500, 500}}, 6},
+      {"blackout 3 s, link declared dead, reconnected: the bitrate is held",
+       {{10, clean}, {1, blackout()}, {2, down()}, {15, clean}},
+       {{0, 0, end, 4000, 4000}, {1, 0, end, 4000, 4000}, {2, 0, end, 4000, 4000}, {3, 0, end, 4000, 4000}},
+       0},
+      {"a short silence that comes back on its own: no cut for the backlog it left",
+       {{10, clean}, {0.8, blackout()}, {10, clean}},
+       {{2, 0, end, 4000, 4000}},
+       0},
+  };
+  for (const Scenario& scenario : scenarios) {
+    CAPTURE(scenario.name);
+    const Run run = simulate(scenario, 500, 4000);
+    for (const Expect& e : scenario.expect) {
+      CAPTURE(e.phase);
+      CAPTURE(e.from_s);
+      int lo = 1 << 30, hi = 0;
+      for (const auto& [t, kbps] : run.per_phase[e.phase]) {
+        if (t < e.from_s || t > e.to_s) continue;
+        lo = std::min(lo, kbps);
+        hi = std::max(hi, kbps);
+      }
+      CHECK(lo >= e.lo_kbps);
+      CHECK(hi <= e.hi_kbps);
+    }
+    CHECK(run.cuts <= uint64_t(scenario.max_cuts));
+  }
+}
+
+TEST_CASE("several destinations: 'primary' follows the first, 'worst' the neediest connected one") {
+  auto stats = [](const std::string& name, int64_t t, bool connected, double buffer_ms, uint64_t buffered) {
+    SenderStats s;
+    s.name = name;
+    s.state = connected ? LinkState::connected : LinkState::backoff;
+    s.rtt_ms = 40;
+    s.send_buffer_ms = buffer_ms;
+    s.send_buffer_packets = buffered;
+    s.packets_submitted = uint64_t(t / 50) * 20;
+    return s;
+  };
+  struct Row {
+    std::string policy;
+    bool congested_connected;  // whether the congested destination is connected
+    std::string congested;     // which destination congests
+    int expect_kbps;
+  };
+  const std::vector<Row> rows = {
+      {"primary", true, "main", 1700},
+      {"primary", true, "backup", 4000},  // the backup's trouble is its own
+      {"worst", true, "backup", 1700},
+      {"worst", true, "main", 1700},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.policy);
+    CAPTURE(row.congested);
+    config::EncoderConfig encoder;
+    encoder.abr_policy = row.policy;
+    AdaptiveBitrate abr(encoder, destinations({"main", "backup"}));
+    std::optional<int> applied;
+    for (int64_t t = 0; t < 2900; t += 50) {
+      for (const std::string name : {"main", "backup"}) {
+        // The congested link delivers half of what is sent from t = 2000; its buffer shows it at 2500.
+        const bool bad = t >= 2000 && name == row.congested;
+        const double buffer_ms = bad && t >= 2500 ? 400 : 60;
+        if (auto k = abr.on_stats(stats(name, t, true, buffer_ms, bad ? 20 + uint64_t(t - 2000) / 5 : 20), t).kbps)
+          applied = k;
+      }
+    }
+    CHECK(abr.target_kbps() == row.expect_kbps);
+    CHECK(applied.value_or(4000) == row.expect_kbps);
+  }
+  // A destination that is down has no say under "worst".
+  config::EncoderConfig encoder;
+  encoder.abr_policy = "worst";
+  AdaptiveBitrate abr(encoder, destinations({"main", "backup"}));
+  for (int64_t t = 0; t < 3000; t += 50) {
+    abr.on_stats(stats("main", t, true, 60, 20), t);
+    abr.on_stats(stats("backup", t, false, 0, 0), t);
+  }
+  CHECK(abr.target_kbps() == 4000);
+  const auto status = abr.status_json();
+  CHECK(status["policy"] == "worst");
+  CHECK(status["destinations"].size() == 2);
+
+  // abr: false never decides anything.
+  encoder.abr = false;
+  AdaptiveBitrate off(encoder, destinations({"main"}));
+  for (int64_t t = 0; t < 3000; t += 50) CHECK_FALSE(off.on_stats(stats("main", t, true, 900, 20 + uint64_t(t)), t).kbps.has_value());
+}
+
+TEST_CASE("a bitrate set through the API is the ceiling abr adapts under") {
+  auto stats = [](int64_t t, double buffer_ms, uint64_t buffered, uint64_t queue_drops = 0) {
+    SenderStats s;
+    s.name = "main";
+    s.queue_drops = queue_drops;
+    s.state = LinkState::connected;
+    s.rtt_ms = 40;
+    s.send_buffer_ms = buffer_ms;
+    s.send_buffer_packets = buffered;
+    s.packets_submitted = uint64_t(t / 50) * 20;
+    return s;
+  };
+  config::EncoderConfig encoder;  // 4000 kbps ceiling from the config
+  AdaptiveBitrate abr(encoder, destinations({"main"}));
+  abr.set_current(1000);
+  CHECK(abr.target_kbps() == 1000);
+  CHECK(abr.ceiling_kbps() == 1000);
+  // A clean link for 30 s: the controller would climb back to 4000; the host's cap holds.
+  for (int64_t t = 0; t < 30000; t += 50) CHECK_FALSE(abr.on_stats(stats(t, 60, 20), t).kbps.has_value());
+  CHECK(abr.target_kbps() == 1000);
+  CHECK(abr.status_json()["ceiling_kbps"] == 1000);
+  // Congestion (the send queue dropping packets) still cuts below the cap.
+  std::optional<int> applied;
+  for (int64_t t = 30000; t < 32000; t += 50)
+    if (auto k = abr.on_stats(stats(t, 600, 20 + uint64_t(t - 30000) / 5, uint64_t(t - 30000) / 50), t).kbps) applied = k;
+  INFO(abr.status_json().dump());
+  REQUIRE(applied.has_value());
+  CHECK(*applied < 1000);
+  // Raising the cap again lets it climb.
+  abr.set_current(4000);
+  CHECK(abr.ceiling_kbps() == 4000);
+}
