@@ -86,14 +86,24 @@ void Listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
   }
   const auto max = state_->options.max_connections;
   const auto open = state_->connection_count();
-  if (open < max) {
-    std::make_shared<HttpSession>(std::move(socket), state_)->run();
-  } else if (open < max + kRefusalSlack) {
-    spdlog::warn("control: {} connections open (max {}): refusing a new one", open, max);
-    std::make_shared<HttpSession>(std::move(socket), state_)
-        ->refuse(boost::beast::http::status::service_unavailable, "too many connections");
+  if (open < max + kRefusalSlack) {
+    // Answers and pushes are small and complete: send each at once rather than let Nagle wait.
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (state_->tls) {
+      start_session(std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *state_->tls), state_), open, max);
+    } else {
+      start_session(std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), state_), open, max);
+    }
   }  // else: the socket closes here; answering would cost more than the flood deserves
   do_accept();
+}
+
+template <class Session>
+void Listener::start_session(const std::shared_ptr<Session>& session, size_t open, size_t max) {
+  if (open < max) return session->run();
+  spdlog::warn("control: {} connections open (max {}): refusing a new one", open, max);
+  session->refuse(boost::beast::http::status::service_unavailable, "too many connections");
 }
 
 }  // namespace onair::control

@@ -1,4 +1,4 @@
-// Accepts TCP connections and hands each to an HttpSession, enforcing max_connections.
+// Accepts TCP connections and hands each to an HttpSession (plain or TLS), enforcing max_connections.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +24,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void do_accept();
   void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  template <class Session>
+  void start_session(const std::shared_ptr<Session>& session, size_t open, size_t max);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -23,6 +23,26 @@ StringResponse error_response(http::status status, std::string_view message) {
   return json_response(status, nlohmann::json{{"error", message}});
 }
 
+std::optional<StringResponse> json_field(const Request& req, const char* field, nlohmann::json& body,
+                                         nlohmann::json::const_iterator& out, bool secret_body) {
+  using Json = nlohmann::json;
+  try {
+    body = Json::parse(req.body());
+  } catch (const Json::parse_error& e) {
+    if (secret_body) return error_response(http::status::bad_request, "invalid JSON");
+    std::string message = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix: it means nothing to a client.
+    if (const auto end = message.find("] "); message.starts_with("[json.") && end != std::string::npos) {
+      message.erase(0, end + 2);
+    }
+    return error_response(http::status::bad_request, "invalid JSON: " + message);
+  }
+  if (!body.is_object()) return error_response(http::status::bad_request, "body must be a JSON object");
+  out = body.find(field);
+  if (out == body.end()) return error_response(http::status::bad_request, std::string("missing field \"") + field + "\"");
+  return std::nullopt;
+}
+
 unsigned status_code(const Response& response) {
   return std::visit([](const auto& res) { return res.result_int(); }, response);
 }

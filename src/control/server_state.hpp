@@ -1,16 +1,18 @@
 // What every connection of one ControlServer shares. Touched only on the io_context's thread.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <cstddef>
 #include <memory>
 #include <unordered_map>
 
 #include "control/control.hpp"
+#include "control/live_hub.hpp"
 #include "control/router.hpp"
 
 namespace onair::control {
 
-// Anything stop() must be able to end: HTTP sessions now, WebSocket sessions later.
+// Anything stop() must be able to end: HTTP and WebSocket sessions.
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -19,11 +21,14 @@ class Connection {
 
 class ServerState {
  public:
-  ServerState(ServerOptions options, Router router)
-      : options(std::move(options)), router(std::move(router)) {}
+  ServerState(ServerOptions options, Router router, std::shared_ptr<LiveHub> live,
+              std::unique_ptr<boost::asio::ssl::context> tls)
+      : options(std::move(options)), router(std::move(router)), live(std::move(live)), tls(std::move(tls)) {}
 
   const ServerOptions options;
-  const Router router;
+  Router router;
+  const std::shared_ptr<LiveHub> live;
+  const std::unique_ptr<boost::asio::ssl::context> tls;  // null = plain HTTP
   bool stopping = false;
 
   void add(const std::shared_ptr<Connection>& connection) { connections_[connection.get()] = connection; }

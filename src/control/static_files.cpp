@@ -102,7 +102,13 @@ std::optional<FileResponse> StaticFiles::serve(const Resolved& resolved) const {
   res.set(http::field::content_type, to_bsv(type));
   // No fingerprinted asset names: the browser revalidates so an upgrade never leaves a stale panel.
   res.set(http::field::cache_control, "no-cache");
-  if (type.starts_with("text/html")) res.set("X-Frame-Options", "DENY");
+  if (type.starts_with("text/html")) {
+    res.set("X-Frame-Options", "DENY");
+    // The panel loads nothing from elsewhere: an injected script or a framing page gets nowhere.
+    res.set("Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; connect-src 'self'; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+  }
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
