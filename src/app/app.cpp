@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "app/panel_feeds.hpp"
 #include "app/status_board.hpp"
 #include "app/systemd.hpp"
 #include "control/control.hpp"
@@ -17,10 +18,12 @@
 #include "media/gst.hpp"
 #include "media/main_loop.hpp"
 #include "metrics/metrics.hpp"
+#include "program/preview.hpp"
 #include "program/program.hpp"
 #include "program/select.hpp"
 #include "program/switcher.hpp"
 #include "sources/supervisor.hpp"
+#include "uplink/abr.hpp"
 #include "uplink/uplink.hpp"
 
 namespace onair::app {
@@ -29,8 +32,8 @@ using sources::Role;
 
 namespace {
 
-constexpr unsigned kMediaTickMs = 20;     // failover decisions: detect timeout + at most this
-constexpr int kSnapshotEveryTicks = 5;    // media snapshot to the control thread every 100 ms
+constexpr unsigned kMediaTickMs = 10;     // failover decisions: detect timeout + at most this
+constexpr int kSnapshotEveryTicks = 10;   // media snapshot to the control thread every 100 ms
 constexpr auto kControlTick = std::chrono::milliseconds(250);
 
 Role to_role(failover::Source s) { return static_cast<Role>(static_cast<int>(s)); }
@@ -64,6 +67,7 @@ class App {
   control::ActionResult stop_stream();      // io thread
   control::ActionResult select_source(const std::string& name);  // io thread
   control::ActionResult set_bitrate(int64_t kbps);                 // io thread
+  void adapt_bitrate(const uplink::SenderStats& stats);            // io thread
   void shutdown();                          // io thread
 
   const config::Config& config_;
@@ -77,6 +81,9 @@ class App {
   std::unique_ptr<StatusBoard> board_;
   std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<control::ControlServer> server_;
+  LiveSampler sampler_;              // the panel's chart figures; its meters are fed from media threads
+  program::PreviewGrabber preview_;  // the panel's preview, converted on its own thread
+  std::unique_ptr<uplink::AdaptiveBitrate> abr_;  // io thread
   SystemdNotifier systemd_;
   std::vector<std::unique_ptr<uplink::UplinkSender>> senders_;
   program::Switcher switcher_;
@@ -109,9 +116,15 @@ void App::build_program(bool display_failed) {
                                   display_.name, pipelines_};
   program::ProgramCallbacks callbacks;
   callbacks.on_ts = [this](uplink::TsPayload payload) {
-    if (payload.capture_time_us > 0)
-      metrics_->observe_pipeline_latency(double(media::wall_clock_us() - payload.capture_time_us) / 1e6);
     for (auto& sender : senders_) sender->push(payload);
+  };
+  // Video frames only (audio payloads carry AAC's own framing delay): metrics on the io thread.
+  callbacks.on_frame = [this](const program::FrameTiming& t) {
+    if (t.encode_s >= 0) sampler_.encode_latency.add(t.encode_s);
+    if (t.pipeline_s >= 0) sampler_.pipeline_latency.add(t.pipeline_s);
+    asio::post(ioc_, [this, f = metrics::FrameSample{t.pipeline_s, t.source_s, t.queue_s, t.encode_s, t.mux_s}] {
+      metrics_->observe_frame(f);
+    });
   };
   callbacks.on_error = [this](const std::string& reason, bool from_display) {
     program_error_ = reason;
@@ -234,9 +247,22 @@ control::ActionResult App::set_bitrate(int64_t kbps) {
     return {400, {{"error", "bitrate_kbps must be " + std::to_string(lo) + ".." + std::to_string(hi) +
                                 " (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got " + std::to_string(kbps)}}};
   loop_->post([this, kbps] { if (program_) program_->set_bitrate_kbps(static_cast<int>(kbps)); });
+  abr_->set_current(static_cast<int>(kbps));  // with abr on, it adapts from here
   board_->add_event("encoder", "", std::to_string(kbps) + " kbps", "bitrate set through the API");
   spdlog::info("control: encoder bitrate {} kbps requested", kbps);
   return {200, {{"bitrate_kbps", kbps}}};
+}
+
+void App::adapt_bitrate(const uplink::SenderStats& stats) {
+  const int before = abr_->target_kbps();
+  const auto decision = abr_->on_stats(stats, media::monotonic_us() / 1000);
+  if (decision.keyframe) loop_->post([this] { if (program_) program_->force_keyframe(); });
+  const auto kbps = decision.kbps;
+  if (!kbps) return;
+  loop_->post([this, k = *kbps] { if (program_) program_->set_bitrate_kbps(k); });
+  // The log has every step; the event list keeps the cuts and the return to the ceiling.
+  if (*kbps < before || *kbps == config_.encoder.bitrate_kbps)
+    board_->add_event("encoder", std::to_string(before) + " kbps", std::to_string(*kbps) + " kbps", abr_->last_reason());
 }
 
 void App::shutdown() {
@@ -275,12 +301,15 @@ int App::run() {
   spdlog::info("display: {} — {}", display_.name, display_.note);
   board_ = std::make_unique<StatusBoard>(config_, encoder_, display_);
   metrics_ = std::make_unique<metrics::Metrics>(ONAIR_VERSION, encoder_.name, display_.name);
+  abr_ = std::make_unique<uplink::AdaptiveBitrate>(config_.encoder, config_.uplink.destinations);
+  board_->set_abr(abr_.get());
 
   const size_t queue_bytes = std::max<size_t>(256 * 1024,
       size_t(config_.encoder.bitrate_kbps + config_.audio.bitrate_kbps) * 125 * size_t(config_.uplink.queue_ms) / 1000 * 2);
   for (const auto& destination : config_.uplink.destinations) {
     uplink::SenderOptions options{config_.uplink.peer_idle_timeout_ms, queue_bytes,
-                                  config_.uplink.reconnect_min_ms, config_.uplink.reconnect_max_ms, 250};
+                                  config_.uplink.reconnect_min_ms, config_.uplink.reconnect_max_ms,
+                                  50};  // the bitrate controller's tick
     uplink::SenderCallbacks callbacks;
     callbacks.on_connected = [this] { loop_->post([this] { if (program_) program_->force_keyframe(); }); };
     callbacks.on_stats = [this](const uplink::SenderStats& stats) {
@@ -291,6 +320,7 @@ int App::run() {
                                       d.send_buffer_ms / 1000, d.bandwidth_mbps * 1e6, d.bytes_sent, d.packets_sent,
                                       d.packets_lost, d.packets_retransmitted, d.packets_dropped, d.queue_drops,
                                       d.reconnects});
+        adapt_bitrate(stats);
       });
     };
     senders_.push_back(std::make_unique<uplink::UplinkSender>(destination, options, callbacks));
@@ -300,9 +330,18 @@ int App::run() {
   server_options.host = config_.control.host;
   server_options.port = config_.control.port;
   server_options.token = config_.control.token;
+  server_options.read_token = config_.control.read_token;
+  server_options.public_health = config_.control.public_health;
+  server_options.tls_cert = config_.control.tls_cert;
+  server_options.tls_key = config_.control.tls_key;
   server_options.web_root = data_dir_ + "/web";
+  server_options.openapi_file = data_dir_ + "/docs/openapi.yaml";
   control::Hooks hooks;
-  hooks.status = [this] { return board_->status_json(); };
+  hooks.status = [this] {
+    auto status = board_->status_json();
+    status.update(metrics_->status_json());  // + "latency" (p50/p95 over 10 s) and "process"
+    return status;
+  };
   hooks.metrics = [this] { return metrics_->render(); };
   hooks.readiness = [this] { return board_->readiness(); };
   hooks.stream_start = [this] { return start_stream(); };
@@ -310,8 +349,16 @@ int App::run() {
   hooks.select_source = [this](const std::string& name) { return select_source(name); };
   hooks.events = [this] { return board_->events_json(); };
   hooks.set_bitrate = [this](int64_t kbps) { return set_bitrate(kbps); };
-  server_ = std::make_unique<control::ControlServer>(ioc_, server_options, hooks);
+  hooks.live_sample = [this] { return sampler_.sample(*board_); };
+  hooks.backup_link = [this](const std::string& host) { return backup_link(config_, host); };
+  hooks.preview = [this](control::PreviewDone done) {
+    // The sink belongs to the main loop; the JPEG is made on the grabber's thread.
+    loop_->post([this, done = std::move(done)]() mutable {
+      preview_.grab(program_ ? program_->display_sink() : nullptr, std::move(done));
+    });
+  };
   try {
+    server_ = std::make_unique<control::ControlServer>(ioc_, server_options, hooks);
     server_->start();
   } catch (const std::exception& e) {
     spdlog::critical("control: {}", e.what());

@@ -127,9 +127,19 @@ nlohmann::json StatusBoard::status_json() const {
   for (const auto& s : media_.sources) {
     sources.push_back({{"role", sources::to_string(s.role)}, {"type", s.type}, {"state", sources::to_string(s.state)},
                        {"healthy", s.healthy}, {"active", s.role == media_.active}, {"reason", s.reason},
+                       {"last_failure", s.last_failure},
                        {"fps", std::round(s.fps * 10) / 10}, {"input", s.input}, {"restarts", s.restarts},
                        {"frames", s.video_frames}, {"last_frame_age_ms", s.last_frame_age_ms},
-                       {"width", config_.video.width}, {"height", config_.video.height}});
+                       {"width", config_.video.width}, {"height", config_.video.height},
+                       {"input_width", s.input_width}, {"input_height", s.input_height},
+                       {"input_fps", std::round(s.input_fps * 100) / 100}, {"video_codec", s.video_codec},
+                       {"audio_codec", s.audio_codec}, {"caller", s.caller},
+                       {"frame_gap_max_ms", s.frame_gap_max_ms},
+                       {"input_gap_max_ms", s.input_gap_max_ms}, {"detect_timeout_ms", s.detect_timeout_ms}});
+    // The configured name (sources.*.label) the panel shows.
+    const auto* cfg = s.role == sources::Role::primary ? &config_.sources.primary
+                      : s.role == sources::Role::backup && config_.sources.backup ? &*config_.sources.backup : nullptr;
+    sources.back()["label"] = cfg && !cfg->label.empty() ? cfg->label : sources::to_string(s.role);
   }
   json destinations = json::array();
   for (const auto& d : config_.uplink.destinations) {
@@ -139,7 +149,8 @@ nlohmann::json StatusBoard::status_json() const {
     if (it != destinations_.end()) {
       const auto& s = it->second;
       entry.update({{"state", uplink::to_string(s.state)}, {"reason", s.reason}, {"uptime_s", s.uptime_s},
-                    {"rtt_ms", s.rtt_ms}, {"send_buffer_ms", s.send_buffer_ms}, {"bandwidth_mbps", s.bandwidth_mbps},
+                    {"rtt_ms", s.rtt_ms}, {"send_buffer_ms", s.send_buffer_ms},
+                    {"send_buffer_packets", s.send_buffer_packets}, {"bandwidth_mbps", s.bandwidth_mbps},
                     {"send_rate_mbps", s.send_rate_mbps}, {"bytes_sent", s.bytes_sent}, {"packets_sent", s.packets_sent},
                     {"packets_lost", s.packets_lost}, {"packets_retransmitted", s.packets_retransmitted},
                     {"packets_dropped", s.packets_dropped}, {"queue_drops", s.queue_drops}, {"reconnects", s.reconnects}});
@@ -166,7 +177,8 @@ nlohmann::json StatusBoard::status_json() const {
                    {"unavailable", encoder_.unavailable}, {"bitrate_kbps", p.bitrate_kbps},
                    {"bitrate_max_kbps", config_.encoder.bitrate_kbps}, {"bitrate_min_kbps", config_.encoder.bitrate_min_kbps},
                    {"actual_kbps", std::round(actual_bitrate_bps_ / 100) / 10},
-                   {"keyframe_interval_s", config_.encoder.keyframe_interval_s}}},
+                   {"keyframe_interval_s", config_.encoder.keyframe_interval_s},
+                   {"abr", abr_ ? abr_->status_json() : nlohmann::json(nullptr)}}},
       {"display", {{"sink", display_.name}, {"note", display_.note}, {"unavailable", display_.unavailable}}},
       {"audio", {{"enabled", config_.audio.enabled}, {"codec", "aac"}, {"bitrate_kbps", config_.audio.bitrate_kbps}}},
       {"sources", sources},

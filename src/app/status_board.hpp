@@ -15,6 +15,7 @@
 #include "control/control.hpp"
 #include "program/program.hpp"
 #include "sources/supervisor.hpp"
+#include "uplink/abr.hpp"
 #include "uplink/uplink.hpp"
 
 namespace onair::app {
@@ -48,6 +49,7 @@ class StatusBoard {
   void set_stream_state(StreamState state, const std::string& reason);
   void follow_links();
   void add_event(std::string kind, std::string from, std::string to, std::string reason);
+  void set_abr(const uplink::AdaptiveBitrate* abr) { abr_ = abr; }  // shown as encoder.abr
 
   StreamState stream_state() const { return state_; }
   bool any_destination_connected() const;
@@ -70,6 +72,7 @@ class StatusBoard {
   StreamState state_ = StreamState::idle;
   std::string state_reason_;
   std::deque<Event> events_;
+  const uplink::AdaptiveBitrate* abr_ = nullptr;
   // Output bitrate and fps from counter deltas between snapshots.
   uint64_t last_ts_bytes_ = 0;
   uint64_t last_frames_ = 0;

@@ -18,7 +18,8 @@ std::string render_config(const OnairSettings& s, uint16_t http_port) {
           ", bitrate_min_kbps: 300, keyframe_interval_s: 1 }\n";
   yaml += "uplink:\n  destinations:\n" + s.destinations + "\n";
   yaml += "display: { sink: none }\n";
-  yaml += "control: { listen: \"127.0.0.1:" + std::to_string(http_port) + "\", token: \"" + s.token + "\" }\n";
+  yaml += "control: { listen: \"127.0.0.1:" + std::to_string(http_port) + "\", token: \"" + s.token + "\"" +
+          (s.control_extra.empty() ? "" : ", " + s.control_extra) + " }\n";
   yaml += std::string("stream: { autostart: ") + (s.autostart ? "true" : "false") + " }\n";
   yaml += s.extra;
   return yaml;
@@ -54,7 +55,8 @@ OnairInstance::~OnairInstance() {
 }
 
 HttpResponse OnairInstance::get(const std::string& target) const {
-  return http_request("127.0.0.1", http_port_, "GET", target);
+  // Reading the API needs a token too (only /healthz, /readyz and /metrics are public).
+  return http_request("127.0.0.1", http_port_, "GET", target, "", {{"Authorization", "Bearer " + token_}});
 }
 
 HttpResponse OnairInstance::post(const std::string& target, const std::string& body, bool with_token) const {

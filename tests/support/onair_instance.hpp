@@ -27,6 +27,7 @@ struct OnairSettings {
   bool audio = true;
   std::string extra;                       // more top-level YAML
   std::string token = "test-token-0123456789";
+  std::string control_extra;               // more keys inside control: { ... }, e.g. "read_token: x"
   std::map<std::string, std::string> env;  // extra environment for the process
 };
 
@@ -42,7 +43,7 @@ class OnairInstance {
   const std::string& token() const { return token_; }
   std::string log() const { return process_->log_text(); }
 
-  HttpResponse get(const std::string& target) const;
+  HttpResponse get(const std::string& target) const;  // with the control token
   HttpResponse post(const std::string& target, const std::string& body = "", bool with_token = true) const;
   nlohmann::json status() const;  // GET /api/v1/status; throws when it is not 200 JSON
   // Polls the status until pred(status) holds; false after timeout (status errors count as false).

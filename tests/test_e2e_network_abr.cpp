@@ -1,0 +1,100 @@
+// build/onair through the impairment relay to a real SRT ingest: the venue uplink drops from
+// plenty to 700 kbit/s and comes back. The encoder's bitrate follows it down within seconds,
+// the ingest keeps decoding on the same connection with no hole longer than the SRT latency,
+// and the bitrate climbs back to the ceiling once the link recovers.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "support/onair_instance.hpp"
+#include "support/ports.hpp"
+#include "support/srt_peer.hpp"
+#include "support/ts_analyzer.hpp"
+#include "uplink_impair.hpp"
+
+using namespace onair::test;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kLatencyMs = 800;   // a venue link's SRT latency (belabox defaults to 2000)
+constexpr int kCeilingKbps = 1500;
+constexpr int kCapKbps = 700;     // the whole stream (video, AAC, TS and SRT headers) must fit
+
+int encoder_kbps(const OnairInstance& onair) {
+  try {
+    return onair.status()["encoder"]["bitrate_kbps"].get<int>();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture never stops, full recovery") {
+  const uint16_t ingest_port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = kLatencyMs});
+  ImpairRelay relay(ingest_port, {"delay=10"});
+  OnairSettings settings;
+  settings.bitrate_kbps = kCeilingKbps;
+  settings.primary = "{ type: test, pattern: snow }";  // noise: the encoder really uses every bit
+  settings.destinations = "    - { name: ingest, url: \"srt://127.0.0.1:" + std::to_string(relay.port()) +
+                          "?mode=caller&latency=" + std::to_string(kLatencyMs) + "\" }";
+  OnairInstance onair(settings);
+  REQUIRE_MESSAGE(onair.wait_status([](const json& s) { return destination(s).value("state", "") == "connected"; }, 10s),
+                  onair.log());
+  REQUIRE(wait_until([&] { return ingest.byte_count() > 300'000; }, 10s));
+  CHECK(encoder_kbps(onair) == kCeilingKbps);
+
+  // The uplink drops to 700 kbit/s: the bitrate is under it within 3 s.
+  REQUIRE(relay.command("set rate=" + std::to_string(kCapKbps) + " queue=200") == "ok");
+  const auto dropped_at = Clock::now();
+  CHECK_MESSAGE(wait_until([&] { return encoder_kbps(onair) > 0 && encoder_kbps(onair) < kCapKbps; }, 3s), onair.log());
+  const auto followed_after = Clock::now() - dropped_at;
+  MESSAGE("bitrate under the cap after ", std::chrono::duration_cast<std::chrono::milliseconds>(followed_after).count(),
+          " ms");
+  // ... stays under it while the link stays narrow, and finds its way back up from wherever the
+  // first (deliberately deep) cuts left it.
+  int highest = 0, last = 0;
+  wait_until([&] {
+    const int kbps = encoder_kbps(onair);
+    if (kbps > 0 && Clock::now() - dropped_at > 3s) {
+      highest = std::max(highest, kbps);
+      last = kbps;
+    }
+    return false;
+  }, 9s, 100ms);
+  CHECK(highest < kCapKbps);
+  CHECK(last > 300);  // above encoder.bitrate_min_kbps: it uses the link, it does not hide at the floor
+  const json abr = onair.status()["encoder"]["abr"];
+  INFO(abr.dump());
+  CHECK(abr["enabled"] == true);
+  CHECK(abr["destinations"][0]["decreases"].get<int>() >= 1);
+
+  // The link recovers: back at the ceiling within 15 s (the bench measures it more finely).
+  REQUIRE(relay.command("set rate=0") == "ok");
+  const auto recovered_at = Clock::now();
+  CHECK_MESSAGE(wait_until([&] { return encoder_kbps(onair) == kCeilingKbps; }, 15s), onair.status()["encoder"].dump());
+  MESSAGE("back at the ceiling after ",
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - recovered_at).count(), " ms");
+  REQUIRE(wait_until([&] { return ingest.byte_count() > 0; }, 1s));
+  const size_t before = ingest.byte_count();
+  REQUIRE(wait_until([&] { return ingest.byte_count() > before + 200'000; }, 10s));
+
+  // One connection all along: the stream rode the congestion out, it was never cut.
+  CHECK(ingest.connections() == 1);
+  CHECK(destination(onair.status()).value("reconnects", -1) == 0);
+  const TsReport report = analyze_ts(ingest.connection_bytes(0));
+  INFO(report.summary());
+  REQUIRE(report.frames.size() > 300);
+  double worst_gap_s = 0;
+  for (size_t i = 1; i < report.frames.size(); ++i)
+    worst_gap_s = std::max(worst_gap_s, report.frames[i].pts_s - report.frames[i - 1].pts_s);
+  MESSAGE("longest gap between decoded frames: ", worst_gap_s * 1000, " ms; ", report.video_decode_errors,
+          " decode errors");
+  CHECK(worst_gap_s * 1000 <= kLatencyMs);
+  CHECK(report.pts_monotonic);
+}

@@ -1,0 +1,109 @@
+// build/onair when the uplink dies: a 3 s blackout (the venue Wi-Fi drops out, nothing is
+// closed) is noticed within the idle timeout and the stream is back within 1 s of the network;
+// an ingest process restarted ten times is rejoined every time. The encoder never stops.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <chrono>
+#include <string>
+
+#include "support/onair_instance.hpp"
+#include "support/ports.hpp"
+#include "support/srt_peer.hpp"
+#include "support/ts_analyzer.hpp"
+#include "uplink_impair.hpp"
+
+using namespace onair::test;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+std::string caller_to(uint16_t port) {
+  return "    - { name: ingest, url: \"srt://127.0.0.1:" + std::to_string(port) + "?mode=caller&latency=200\" }";
+}
+
+milliseconds since(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(Clock::now() - t); }
+
+uint64_t frames_encoded(const OnairInstance& onair) {
+  return onair.status()["program"]["frames_encoded"].get<uint64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("a 3 s blackout: declared dead within the idle timeout, streaming again within 1 s of its end") {
+  const uint16_t ingest_port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = 200});
+  ImpairRelay relay(ingest_port, {"delay=5"});
+  OnairSettings settings;
+  settings.destinations = caller_to(relay.port());
+  OnairInstance onair(settings);
+  REQUIRE(onair.wait_status([](const json& s) { return destination(s).value("state", "") == "connected"; }, 10s));
+  REQUIRE(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
+
+  const uint64_t frames_before = frames_encoded(onair);
+  REQUIRE(relay.command("blackout 3000") == "ok");
+  const auto blackout_at = Clock::now();
+  CHECK(onair.wait_status([](const json& s) { return destination(s).value("state", "") != "connected"; }, 3s));
+  const milliseconds declared_after = since(blackout_at);
+  MESSAGE("link declared down after ", declared_after.count(), " ms (peer_idle_timeout_ms 1000)");
+  CHECK(declared_after < milliseconds(2000));
+  CHECK(destination(onair.status()).value("reason", "").starts_with("no response from the ingest for "));
+
+  // The first bytes of a new connection reach the ingest within 1 s of the network's return.
+  REQUIRE_MESSAGE(wait_until([&] { return ingest.connections() >= 2 && !ingest.connection_bytes(1).empty(); }, 8s, 10ms),
+                  onair.log());
+  const milliseconds back_after = since(blackout_at) - milliseconds(3000);
+  MESSAGE("streaming again ", back_after.count(), " ms after the blackout ended");
+  CHECK(back_after <= milliseconds(1000));
+  // The encoder (and the display) never noticed: frames kept coming at ~30 fps throughout.
+  const uint64_t frames_during = frames_encoded(onair) - frames_before;
+  CHECK(frames_during >= uint64_t(0.8 * 30 * std::chrono::duration<double>(since(blackout_at)).count()));
+  // The new connection starts at a keyframe, decodes cleanly, and is counted as a reconnect.
+  REQUIRE(wait_until([&] { return ingest.connection_bytes(1).size() > 150'000; }, 10s));
+  const TsReport r = analyze_ts(ingest.connection_bytes(1));
+  INFO(r.summary());
+  CHECK(r.video_packets_skipped == 0);
+  CHECK(r.total_errors() == 0);
+  CHECK(onair.wait_status([](const json& s) { return destination(s).value("reconnects", 0) == 1; }, 2s));
+  // The bitrate was held through the outage (an outage is not congestion).
+  CHECK(onair.status()["encoder"]["bitrate_kbps"] == settings.bitrate_kbps);
+}
+
+TEST_CASE("the ingest process restarted ten times (killed or stopped): the stream resumes every time") {
+  const uint16_t ingest_port = free_udp_port();
+  LoopbackUdp played;  // what the ingest relays on, like a restream to the platform
+  OnairSettings settings;
+  settings.destinations = caller_to(ingest_port);
+  OnairInstance onair(settings);
+  milliseconds slowest{0};
+  for (int restart = 0; restart < 10; ++restart) {
+    CAPTURE(restart);
+    while (played.receive(0)) {}  // what the previous ingest left behind
+    ChildProcess ingest({"srt-live-transmit", "-q", "srt://127.0.0.1:" + std::to_string(ingest_port) +
+                                                        "?mode=listener&latency=200",
+                         "udp://127.0.0.1:" + std::to_string(played.port())});
+    const auto started = Clock::now();
+    REQUIRE_MESSAGE(wait_until([&] { return played.receive(0).has_value(); }, 6s, 10ms), onair.log());
+    const milliseconds resumed_after = since(started);
+    slowest = std::max(slowest, resumed_after);
+    // It flows, not just one packet: 1.2 s of stream (a healthy connection, not a flapping one).
+    size_t datagrams = 0;
+    const auto flowing = Clock::now();
+    while (since(flowing) < milliseconds(1200))
+      if (played.receive(50)) ++datagrams;
+    CHECK(datagrams > 50);
+    // Half crash (no goodbye: found by silence), half stop cleanly (the ingest says goodbye).
+    if (restart % 2 == 0) {
+      ingest.signal(SIGKILL);
+      CHECK(ingest.wait_exit(3s).has_value());
+    } else {
+      ingest.kill_and_wait();
+    }
+    MESSAGE("restart ", restart, ": resumed ", resumed_after.count(), " ms after the ingest started");
+    CHECK(resumed_after < milliseconds(3000));
+  }
+  MESSAGE("slowest resume: ", slowest.count(), " ms");
+  CHECK(onair.wait_status([](const json& s) { return destination(s).value("reconnects", 0) >= 9; }, 5s));
+}
