@@ -247,9 +247,11 @@ control::ActionResult App::set_bitrate(int64_t kbps) {
     return {400, {{"error", "bitrate_kbps must be " + std::to_string(lo) + ".." + std::to_string(hi) +
                                 " (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got " + std::to_string(kbps)}}};
   loop_->post([this, kbps] { if (program_) program_->set_bitrate_kbps(static_cast<int>(kbps)); });
-  abr_->set_current(static_cast<int>(kbps));  // with abr on, it adapts from here
-  board_->add_event("encoder", "", std::to_string(kbps) + " kbps", "bitrate set through the API");
-  spdlog::info("control: encoder bitrate {} kbps requested", kbps);
+  abr_->set_current(static_cast<int>(kbps));  // with abr on, the ceiling it adapts under
+  const std::string what = abr_->enabled() ? "bitrate ceiling set through the API (abr adapts under it)"
+                                           : "bitrate set through the API";
+  board_->add_event("encoder", "", std::to_string(kbps) + " kbps", what);
+  spdlog::info("control: encoder {}: {} kbps", what, kbps);
   return {200, {{"bitrate_kbps", kbps}}};
 }
 

@@ -183,11 +183,13 @@ void ProgramPipeline::push_audio(GstSample* sample, GstClockTime capture_clock_n
   gst_app_src_push_buffer(GST_APP_SRC(audio_src_.get()), out);
 }
 
-void ProgramPipeline::force_keyframe() {
+void ProgramPipeline::force_keyframe(bool from_next_frame) {
   if (!encoder_element_) return;
-  // An upstream event sent to the element enters through its src pad: the encoder handles it.
-  gst_element_send_event(encoder_element_.get(),
-                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  // An upstream event sent to the element enters through its src pad: the encoder handles it,
+  // on the first frame whose running time (= PTS: appsrc's segment starts at 0) is at least this.
+  const GstClockTime last = last_video_pts_.load();
+  const GstClockTime at = from_next_frame && GST_CLOCK_TIME_IS_VALID(last) ? last + 1 : GST_CLOCK_TIME_NONE;
+  gst_element_send_event(encoder_element_.get(), gst_video_event_new_upstream_force_key_unit(at, TRUE, 0));
 }
 
 void ProgramPipeline::set_bitrate_kbps(int kbps) {

@@ -68,7 +68,9 @@ class ProgramPipeline {
   void push_video(GstSample* sample, GstClockTime capture_clock_ns);
   void push_audio(GstSample* sample, GstClockTime capture_clock_ns);
 
-  void force_keyframe();            // main loop thread
+  // Any thread. `from_next_frame`: the keyframe lands on the next frame pushed, not on one the
+  // encode queue still holds (a source switch: the new source must open on a keyframe).
+  void force_keyframe(bool from_next_frame = false);
   void set_bitrate_kbps(int kbps);  // main loop thread
   ProgramStats stats() const;       // any thread
   const Choice& encoder() const { return encoder_; }

@@ -9,7 +9,7 @@ void Switcher::set_active(sources::Role role) {
   if (active_.exchange(static_cast<int>(role)) == static_cast<int>(role)) return;
   auto program = program_.load();
   if (!program) return;
-  program->force_keyframe();
+  program->force_keyframe(/*from_next_frame=*/true);
   Latest& latest = latest_[static_cast<size_t>(role)];
   if (latest.sample && media::monotonic_us() - latest.arrived_us <= kFreshUs)
     program->push_video(latest.sample.get(), latest.capture_clock_ns);

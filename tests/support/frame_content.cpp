@@ -11,27 +11,12 @@ extern "C" {
 #include <map>
 #include <memory>
 
+#include "media/libav.hpp"
+
 namespace onair::test {
 namespace {
 
-struct IoDeleter {
-  void operator()(AVIOContext* io) const {
-    av_freep(&io->buffer);
-    avio_context_free(&io);
-  }
-};
-struct FormatDeleter {
-  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct CodecDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
+using namespace onair::media::av;
 
 struct MemoryReader {
   const std::vector<uint8_t>* bytes;
@@ -83,7 +68,7 @@ std::vector<FrameSample> decode_frame_samples(const std::vector<uint8_t>& ts, st
   std::vector<FrameSample> out;
   MemoryReader reader{&ts};
   auto* buffer = static_cast<uint8_t*>(av_malloc(64 * 1024));
-  std::unique_ptr<AVIOContext, IoDeleter> io(
+  IoPtr io(
       avio_alloc_context(buffer, 64 * 1024, 0, &reader, &MemoryReader::read, nullptr, nullptr));
   AVFormatContext* raw = avformat_alloc_context();
   raw->pb = io.get();
@@ -91,7 +76,7 @@ std::vector<FrameSample> decode_frame_samples(const std::vector<uint8_t>& ts, st
     *error = "cannot open the capture as MPEG-TS";
     return out;
   }
-  std::unique_ptr<AVFormatContext, FormatDeleter> format(raw);
+  FormatPtr format(raw);
   avformat_find_stream_info(format.get(), nullptr);
   const int video = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (video < 0) {
@@ -100,7 +85,7 @@ std::vector<FrameSample> decode_frame_samples(const std::vector<uint8_t>& ts, st
   }
   const AVStream* stream = format->streams[video];
   const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
-  std::unique_ptr<AVCodecContext, CodecDeleter> ctx(avcodec_alloc_context3(codec));
+  CodecPtr ctx(avcodec_alloc_context3(codec));
   avcodec_parameters_to_context(ctx.get(), stream->codecpar);
   ctx->thread_count = 1;  // one frame out per packet in: pts ↔ byte offset stays simple
   if (avcodec_open2(ctx.get(), codec, nullptr) < 0) {
@@ -109,8 +94,8 @@ std::vector<FrameSample> decode_frame_samples(const std::vector<uint8_t>& ts, st
   }
   const double tb = av_q2d(stream->time_base);
   std::map<int64_t, int64_t> pos_by_pts;
-  std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
-  std::unique_ptr<AVFrame, FrameDeleter> frame(av_frame_alloc());
+  PacketPtr packet(av_packet_alloc());
+  FramePtr frame(av_frame_alloc());
   bool started = false;
   auto drain = [&] {
     while (avcodec_receive_frame(ctx.get(), frame.get()) == 0) {

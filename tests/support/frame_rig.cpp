@@ -4,7 +4,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "support/http_client.hpp"
 #include "support/ports.hpp"
 
 namespace onair::test {
@@ -43,8 +42,7 @@ FailoverRig::~FailoverRig() {
 }
 
 nlohmann::json FailoverRig::get(const std::string& target) const {
-  const auto r = http_request("127.0.0.1", onair_->http_port(), "GET", target, "",
-                              {{"Authorization", "Bearer " + onair_->token()}});
+  const auto r = onair_->get(target);
   if (r.status != 200) throw std::runtime_error(target + " answered " + std::to_string(r.status) + ": " + r.body);
   return r.json();
 }
@@ -60,13 +58,7 @@ std::string FailoverRig::active() const { return status().value("active_source",
 
 bool FailoverRig::wait_status(const std::function<bool(const nlohmann::json&)>& pred,
                               std::chrono::milliseconds timeout) const {
-  return wait_until([&] {
-    try {
-      return pred(status());
-    } catch (const std::exception&) {
-      return false;
-    }
-  }, timeout, 20ms);
+  return onair_->wait_status(pred, timeout, 20ms);  // 20 ms: switches are timed in frames
 }
 
 bool FailoverRig::wait_active(const std::string& role, std::chrono::milliseconds timeout) const {

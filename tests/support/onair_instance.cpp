@@ -72,14 +72,14 @@ nlohmann::json OnairInstance::status() const {
 }
 
 bool OnairInstance::wait_status(const std::function<bool(const nlohmann::json&)>& pred,
-                                std::chrono::milliseconds timeout) const {
+                                std::chrono::milliseconds timeout, std::chrono::milliseconds poll) const {
   return wait_until([&] {
     try {
       return pred(status());
     } catch (const std::exception&) {
       return false;
     }
-  }, timeout, 50ms);
+  }, timeout, poll);
 }
 
 nlohmann::json destination(const nlohmann::json& status, const std::string& name) {

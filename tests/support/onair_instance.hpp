@@ -47,7 +47,8 @@ class OnairInstance {
   HttpResponse post(const std::string& target, const std::string& body = "", bool with_token = true) const;
   nlohmann::json status() const;  // GET /api/v1/status; throws when it is not 200 JSON
   // Polls the status until pred(status) holds; false after timeout (status errors count as false).
-  bool wait_status(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout) const;
+  bool wait_status(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout,
+                   std::chrono::milliseconds poll = std::chrono::milliseconds(50)) const;
 
  private:
   std::filesystem::path dir_;

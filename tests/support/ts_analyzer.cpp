@@ -14,33 +14,12 @@ extern "C" {
 #include <mutex>
 #include <sstream>
 
+#include "media/libav.hpp"
+
 namespace onair::test {
 namespace {
 
-// RAII for the libav handles used here.
-struct IoDeleter {
-  void operator()(AVIOContext* io) const {
-    av_freep(&io->buffer);  // may have been reallocated by libavformat: free what it holds now
-    avio_context_free(&io);
-  }
-};
-struct FormatDeleter {
-  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct CodecDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using IoPtr = std::unique_ptr<AVIOContext, IoDeleter>;
-using FormatPtr = std::unique_ptr<AVFormatContext, FormatDeleter>;
-using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using namespace onair::media::av;
 
 constexpr std::size_t kMaxLogMessages = 20;
 constexpr int kIoBufferSize = 64 * 1024;

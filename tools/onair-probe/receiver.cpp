@@ -10,30 +10,13 @@ extern "C" {
 #include <cmath>
 #include <memory>
 
+#include "media/libav.hpp"
 #include "program/sei.hpp"
 
 namespace onair::probe {
 namespace {
 
-struct FormatDeleter {
-  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct CodecDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct DictDeleter {
-  void operator()(AVDictionary* d) const { av_dict_free(&d); }
-};
-using FormatPtr = std::unique_ptr<AVFormatContext, FormatDeleter>;
-using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using namespace media::av;
 
 int64_t now_us() {
   using namespace std::chrono;
@@ -229,7 +212,7 @@ Capture receive(const Options& options, const std::atomic<bool>* stop) {
     // (a frame interval late); a PES holds one whole access unit in the streams measured here.
     av_dict_set(&raw_dict, "fflags", "nobuffer+noparse+nofillin", 0);
   }
-  std::unique_ptr<AVDictionary, DictDeleter> dict(raw_dict);
+  DictPtr dict(raw_dict);
   AVFormatContext* raw_format = avformat_alloc_context();
   raw_format->interrupt_callback = {interrupt, &watch};
   AVDictionary* d = dict.release();
