@@ -98,6 +98,8 @@ void ProgramPipeline::start() {
   if (auto q = media::child(pipeline_.get(), "display_queue"))
     g_signal_connect(q.get(), "overrun", G_CALLBACK(count_overrun), &counters_->display_dropped);
   tracker_->attach(encoder_element_.get());
+  if (media::PadPtr sink{gst_element_get_static_pad(encoder_element_.get(), "sink")})
+    gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input, this, nullptr);
   output_->connect(media::child(pipeline_.get(), "vout").get(), media::child(pipeline_.get(), "aout").get());
 
   media::BusPtr bus(gst_element_get_bus(pipeline_.get()));
@@ -183,13 +185,37 @@ void ProgramPipeline::push_audio(GstSample* sample, GstClockTime capture_clock_n
   gst_app_src_push_buffer(GST_APP_SRC(audio_src_.get()), out);
 }
 
+namespace {
+void request_keyframe_now(GstElement* encoder) {
+  // An upstream event sent to the element enters through its src pad: the encoder makes the
+  // next frame it takes a keyframe. (Not one with a running time: x264enc shifts its running
+  // times by 1000 h for DTS, and GstVideoEncoder 1.22 then takes every later request as past.)
+  gst_element_send_event(encoder, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+}  // namespace
+
 void ProgramPipeline::force_keyframe(bool from_next_frame) {
   if (!encoder_element_) return;
-  // An upstream event sent to the element enters through its src pad: the encoder handles it,
-  // on the first frame whose running time (= PTS: appsrc's segment starts at 0) is at least this.
   const GstClockTime last = last_video_pts_.load();
-  const GstClockTime at = from_next_frame && GST_CLOCK_TIME_IS_VALID(last) ? last + 1 : GST_CLOCK_TIME_NONE;
-  gst_element_send_event(encoder_element_.get(), gst_video_event_new_upstream_force_key_unit(at, TRUE, 0));
+  // A switch: frames of the old source may still wait in the encode queue; the keyframe must
+  // land on the new source's first frame, which is the first one pushed after `last`.
+  if (from_next_frame && GST_CLOCK_TIME_IS_VALID(last)) {
+    keyframe_from_pts_.store(last + 1);
+    return;
+  }
+  request_keyframe_now(encoder_element_.get());
+}
+
+GstPadProbeReturn ProgramPipeline::on_encoder_input(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<ProgramPipeline*>(data);
+  GstClockTime armed = self->keyframe_from_pts_.load(std::memory_order_relaxed);
+  if (!GST_CLOCK_TIME_IS_VALID(armed)) return GST_PAD_PROBE_OK;
+  const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+  // Streaming thread, before the encoder sees this buffer: the request is queued in time for it.
+  if (GST_CLOCK_TIME_IS_VALID(pts) && pts >= armed &&
+      self->keyframe_from_pts_.compare_exchange_strong(armed, GST_CLOCK_TIME_NONE))
+    request_keyframe_now(self->encoder_element_.get());
+  return GST_PAD_PROBE_OK;
 }
 
 void ProgramPipeline::set_bitrate_kbps(int kbps) {

@@ -105,6 +105,10 @@ class ProgramPipeline {
   std::unique_ptr<TsOutput> output_;       // SEI stamp, TS mux, hand-over to the senders
   std::atomic<GstClockTime> last_video_pts_{GST_CLOCK_TIME_NONE};
   std::atomic<GstClockTime> last_audio_end_{GST_CLOCK_TIME_NONE};
+  // force_keyframe(true): the first frame at or after this PTS entering the encoder is made a
+  // keyframe (by a probe on the encoder's sink pad); NONE = nothing armed.
+  std::atomic<GstClockTime> keyframe_from_pts_{GST_CLOCK_TIME_NONE};
+  static GstPadProbeReturn on_encoder_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
 };
 
 }  // namespace onair::program
