@@ -120,6 +120,7 @@ TEST_CASE("keys left out take their documented defaults") {
   CHECK(c.audio.enabled);
   CHECK(c.audio.bitrate_kbps == 128);
   CHECK(c.sources.primary.pattern == "smpte");
+  CHECK_FALSE(c.sources.primary.stamp);
   CHECK(c.sources.primary.label == "primary");
   CHECK_FALSE(c.sources.backup.has_value());
   CHECK(c.sources.slate.image == "");
@@ -281,6 +282,20 @@ control: { token: )" + token + R"( }
             "srt://ingest.example.org:9000?mode=caller&latency=120&passphrase=***&pbkeylen=24") !=
         std::string::npos);
   CHECK(dump.find("keyframe_interval_s: 1\n") != std::string::npos);
+}
+
+TEST_CASE("a test source can draw its capture stamp, and the dump says so") {
+  const Config c = load_valid(R"(sources:
+  primary: { type: test, stamp: true }
+  backup: { type: test }
+uplink: { destinations: [ { url: "srt://h:9000" } ] }
+control: { token: t }
+)");
+  CHECK(c.sources.primary.stamp);
+  CHECK_FALSE(c.sources.backup->stamp);
+  const std::string dump = dump_redacted(c);
+  CHECK(dump.find("stamp: true\n") != std::string::npos);
+  CHECK(dump.find("stamp: false\n") != std::string::npos);
 }
 
 TEST_CASE("dump_redacted reads back as the same config") {

@@ -151,6 +151,7 @@ const std::vector<ErrorCase>& structure_cases() {
   backup:
     type: srt
     device: /dev/video1
+    stamp: true
   slate: { text: [1] }
 uplink: { destinations: [ { url: "srt://h:9000" } ] }
 control: { token: t }
@@ -160,7 +161,17 @@ control: { token: t }
         "onair.yaml:5: sources.backup.url: required for an srt source (e.g. "
         "srt://:9001?mode=listener)",
         "onair.yaml:7: sources.backup.device: only applies to a v4l2 source (this one is srt)",
-        "onair.yaml:8: sources.slate.text: expected a string, got a list"}},
+        "onair.yaml:8: sources.backup.stamp: only applies to a test source (this one is srt)",
+        "onair.yaml:9: sources.slate.text: expected a string, got a list"}},
+      {"stamp is a boolean, and a typo of it gets a hint",
+       R"(sources:
+  primary: { type: test, stamp: maybe }
+  backup: { type: test, stmap: true }
+uplink: { destinations: [ { url: "srt://h:9000" } ] }
+control: { token: t }
+)",
+       {"onair.yaml:2: sources.primary.stamp: expected true or false, got \"maybe\"",
+        "onair.yaml:3: sources.backup.stmap: unknown key (did you mean \"stamp\"?)"}},
       {"source type, pattern and device values",
        R"(sources:
   primary: { type: usb }

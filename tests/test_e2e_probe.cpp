@@ -1,8 +1,9 @@
 // build/onair-probe against real streams: an onair stream over SRT (probe as caller and as
-// listener), thresholds and exit codes, a plain GStreamer stream with and without the
-// `onairstamp` element, a dead address, and bad command lines.
+// listener), the capture stamp drawn by a test source, thresholds and exit codes, a plain
+// GStreamer stream with and without the `onairstamp` element, a dead address, and bad command lines.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "support/onair_instance.hpp"
@@ -93,6 +94,35 @@ TEST_CASE("onair → probe calling in: it reads the capture stamps and reports a
   CHECK(run.report["first_frame_ms"].get<double>() < 5000);
   CHECK(run.report["ok"] == true);
   CHECK(run.report["failures"].empty());
+  // The test picture (colour bars, clock, timecode) is not mistaken for a drawn stamp.
+  CHECK(run.report["drawn_latency"].is_null());
+}
+
+TEST_CASE("a test source with stamp: true: the probe reads the drawn stamp, and it agrees with the SEI") {
+  const uint16_t port = free_udp_port();
+  OnairSettings settings = sending_to(srt_url(port, "listener"));
+  // A moving picture at the lowest bitrate the test config allows: the bar code must survive x264.
+  settings.primary = "{ type: test, pattern: ball, stamp: true }";
+  settings.bitrate_kbps = 300;
+  OnairInstance onair(settings);
+  const auto run = probe({"--json", "--warmup", "1", "--duration", "4", "--require-stamp", srt_url(port, "caller")});
+  INFO(run.output);
+  INFO(onair.log());
+  CHECK(run.exit_code == 0);
+  REQUIRE(run.report.is_object());
+  const json& sei = run.report["latency"];
+  const json& drawn = run.report["drawn_latency"];
+  REQUIRE(sei.is_object());
+  REQUIRE(drawn.is_object());
+  CHECK(run.report["video"]["width"] == 640);  // the smallest picture a stamp fits (8 px blocks)
+  CHECK(run.report["video"]["frames"].get<int>() >= 90);
+  // Every decoded frame, not only some: the bar code holds up at 300 kbit/s.
+  CHECK(drawn["frames"] == run.report["video"]["frames"]);
+  CHECK(drawn["min_ms"].get<double>() > 0);
+  CHECK(drawn["max_ms"].get<double>() < 2000);
+  // Both stamps carry the same capture time, read at the same moment: they must agree.
+  CHECK(std::abs(drawn["p50_ms"].get<double>() - sei["p50_ms"].get<double>()) < 100);
+  CHECK(std::abs(drawn["max_ms"].get<double>() - sei["max_ms"].get<double>()) < 100);
 }
 
 TEST_CASE("onair calls a listening probe; the human report says what it measured") {
@@ -107,6 +137,7 @@ TEST_CASE("onair calls a listening probe; the human report says what it measured
   CHECK(run.output.find("audio   aac 48000 Hz, 2 channels") != std::string::npos);
   CHECK(run.output.find("latency p50 ") != std::string::npos);
   CHECK(run.output.find("stamped frames") != std::string::npos);
+  CHECK(run.output.find("drawn   no drawn stamp in the picture") != std::string::npos);
   CHECK(run.output.find("result  OK") != std::string::npos);
 }
 

@@ -29,6 +29,7 @@ struct SourceConfig {
   std::string url_text;           // srt: as written (may hold a passphrase: use url.redacted())
   SrtUrl url;                     // srt: parsed
   std::string pattern = "smpte";  // test: videotestsrc pattern
+  bool stamp = false;  // test: draw the capture time as a bar code (glass-to-glass measurement)
   std::string label;  // panel/status name, drawn on test pictures (default: "primary"/"backup")
 };
 

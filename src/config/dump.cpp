@@ -22,7 +22,10 @@ void emit_source(YAML::Emitter& out, const SourceConfig& source) {
   if (source.type == "v4l2") out << YAML::Key << "device" << YAML::Value << source.device;
   if (source.type == "libcamera") out << YAML::Key << "camera" << YAML::Value << source.camera;
   if (source.type == "srt") out << YAML::Key << "url" << YAML::Value << source.url.redacted();
-  if (source.type == "test") out << YAML::Key << "pattern" << YAML::Value << source.pattern;
+  if (source.type == "test") {
+    out << YAML::Key << "pattern" << YAML::Value << source.pattern;
+    out << YAML::Key << "stamp" << YAML::Value << source.stamp;
+  }
   out << YAML::Key << "label" << YAML::Value << source.label << YAML::EndMap;
 }
 

@@ -42,8 +42,11 @@ struct TypedKey {
   std::string_view key;
   std::string_view type;
 };
-constexpr std::array<TypedKey, 4> kTypedKeys = {
-    {{"device", "v4l2"}, {"camera", "libcamera"}, {"url", "srt"}, {"pattern", "test"}}};
+constexpr std::array<TypedKey, 5> kTypedKeys = {{{"device", "v4l2"},
+                                                {"camera", "libcamera"},
+                                                {"url", "srt"},
+                                                {"pattern", "test"},
+                                                {"stamp", "test"}}};
 
 void read_source(MapReader m, std::string_view role, SourceConfig& out,
                  std::vector<SrtEndpoint>& endpoints) {
@@ -53,6 +56,7 @@ void read_source(MapReader m, std::string_view role, SourceConfig& out,
   m.read_string("device", out.device);
   m.read_string("camera", out.camera);
   m.read_choice("pattern", out.pattern, kPatterns, "test pattern");
+  m.read_bool("stamp", out.stamp);
   m.read_string("label", out.label);
   if (out.label.empty()) out.label = std::string(role);
   if (!typed) return;
@@ -97,8 +101,8 @@ bool read_srt_url(MapReader& map, std::string_view key, std::string& text, SrtUr
 }
 
 void read_sources(MapReader& sources, SourcesConfig& out, std::vector<SrtEndpoint>& endpoints) {
-  const std::vector<std::string_view> kSourceKeys = {"type", "device",  "camera",
-                                                     "url",  "pattern", "label"};
+  const std::vector<std::string_view> kSourceKeys = {"type",    "device", "camera", "url",
+                                                     "pattern", "stamp",  "label"};
   if (!sources.is_mapping()) return;
   if (sources.has("primary")) {
     read_source(sources.map("primary", kSourceKeys), "primary", out.primary, endpoints);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "media/fragment.hpp"
+#include "media/frame_stamp.hpp"
 #include "sources/srt_uri.hpp"
 
 namespace onair::sources {
@@ -154,6 +155,12 @@ bool Source::start() {
     gst_app_sink_set_callbacks(GST_APP_SINK(media::child(pipeline_.get(), "audio").get()),
                                &audio_callbacks, this, nullptr);
   }
+  if (type_ == "test" && spec_.config.stamp) {
+    // At the appsink the frame is canonical I420 at the program size: the bar code goes in as
+    // the program will encode it, over anything the fragment drew.
+    media::PadPtr pad(gst_element_get_static_pad(media::child(pipeline_.get(), "video").get(), "sink"));
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, on_stamp_frame, nullptr, nullptr);
+  }
   if (auto conv = media::child(pipeline_.get(), "vconv")) {
     media::PadPtr pad(gst_element_get_static_pad(conv.get(), "sink"));
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_input_caps, this, nullptr);
@@ -267,6 +274,29 @@ gboolean Source::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
       break;
   }
   return G_SOURCE_CONTINUE;
+}
+
+GstPadProbeReturn Source::on_stamp_frame(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
+  media::CapsPtr caps(gst_pad_get_current_caps(pad));
+  GstVideoInfo video_info;
+  if (!caps || !gst_video_info_from_caps(&video_info, caps.get())) return GST_PAD_PROBE_OK;
+  // The capture wall time exactly as the SEI stamp gets it (program/frame_tracker.cpp): wall
+  // clock now minus the frame's age on the pipeline clock, age from base time + PTS.
+  media::ElementPtr sink(gst_pad_get_parent_element(pad));
+  const auto captured = static_cast<int64_t>(gst_element_get_base_time(sink.get()) + GST_BUFFER_PTS(buffer));
+  const int64_t age_ns = static_cast<int64_t>(media::system_clock_now()) - captured;
+  const int64_t capture_us = media::wall_clock_us() - age_ns / 1000;
+  buffer = gst_buffer_make_writable(buffer);  // copies only when someone else holds the frame
+  GST_PAD_PROBE_INFO_DATA(info) = buffer;
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, &video_info, buffer, GST_MAP_WRITE)) return GST_PAD_PROBE_OK;
+  media::draw_stamp(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)),
+                    GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), GST_VIDEO_FRAME_WIDTH(&frame),
+                    GST_VIDEO_FRAME_HEIGHT(&frame), capture_us);
+  gst_video_frame_unmap(&frame);
+  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn Source::on_input_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {

@@ -99,6 +99,8 @@ class Source {
   static GstFlowReturn on_new_audio(GstElement* sink, gpointer self);
   static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
   static GstPadProbeReturn on_input_caps(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  // Test sources with `stamp: true`: draws the capture time into each frame (media/frame_stamp.hpp).
+  static GstPadProbeReturn on_stamp_frame(GstPad* pad, GstPadProbeInfo* info, gpointer unused);
   std::string build_description(std::string* redacted, std::vector<std::string>* accepted_video) const;
   void fail(const std::string& reason, bool ended = false);
 

@@ -20,7 +20,8 @@ std::string usage() {
   return R"(usage: onair-probe [options] URL
 
 Receives a live MPEG-TS stream (H.264, optionally AAC), decodes it and reports what a viewer
-gets: end-to-end latency from onair's SEI capture stamp (p50/p95/max), frame rate, gaps,
+gets: end-to-end latency from onair's SEI capture stamp (p50/p95/max) and from the stamp drawn
+in the picture when there is one (a test source with `stamp: true`), frame rate, gaps,
 decode errors, bitrate, codec and size.
 
 URL   srt://HOST:PORT?mode=caller|listener&latency=MS&passphrase=...&streamid=...

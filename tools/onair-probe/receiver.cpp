@@ -10,6 +10,7 @@ extern "C" {
 #include <cmath>
 #include <memory>
 
+#include "media/frame_stamp.hpp"
 #include "media/libav.hpp"
 #include "program/sei.hpp"
 
@@ -83,6 +84,18 @@ bool has_idr(AVCodecID codec, const uint8_t* data, int size) {
   for (int i = 0; i + 3 < size; ++i)
     if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 && (data[i + 3] & 0x1f) == 5) return true;
   return false;
+}
+
+// The capture stamp drawn in the picture (media/frame_stamp.hpp), read off the luma plane of
+// any 8-bit YUV picture; nullopt when the frame has none or is not YUV.
+std::optional<int64_t> drawn_stamp(const AVFrame& frame) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_HWACCEL)) || desc->nb_components < 1)
+    return std::nullopt;
+  const AVComponentDescriptor& luma = desc->comp[0];
+  if (luma.plane != 0 || luma.step != 1 || luma.depth != 8 || luma.shift != 0 || frame.linesize[0] <= 0)
+    return std::nullopt;
+  return media::read_stamp(frame.data[0] + luma.offset, frame.linesize[0], frame.width, frame.height);
 }
 
 struct Decoder {
@@ -164,6 +177,7 @@ class Session {
       if (sd->type != AV_FRAME_DATA_SEI_UNREGISTERED) continue;
       if (auto us = program::sei::parse_stamp(sd->data, sd->size)) r.capture_us = us;
     }
+    r.drawn_us = drawn_stamp(*frame_);
     watch.have_frame = true;
     if (capture_.frames.empty()) {
       capture_.video_codec = avcodec_get_name(d.ctx->codec_id);

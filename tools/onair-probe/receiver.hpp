@@ -1,5 +1,5 @@
 // Receives and decodes a stream with libavformat/libavcodec and records what each decoded video
-// frame looked like on arrival: when, its timestamp, its onair capture stamp.
+// frame looked like on arrival: when, its timestamp, its onair capture stamps (SEI and drawn).
 #pragma once
 
 #include <atomic>
@@ -17,6 +17,7 @@ struct FrameRecord {
   double pts_s = 0;        // stream timestamp
   bool key = false;
   std::optional<int64_t> capture_us;  // onair's SEI capture stamp, when present
+  std::optional<int64_t> drawn_us;    // the capture stamp drawn in the picture, when present
 };
 
 struct Capture {

@@ -24,6 +24,13 @@ std::string utc_time(int64_t us) {
   return fmt::format("{}.{:03d}Z", text, int(us / 1000 % 1000));
 }
 
+std::optional<LatencyFigures> figures(const std::vector<double>& latencies) {
+  if (latencies.empty()) return std::nullopt;
+  return LatencyFigures{latencies.size(), *std::min_element(latencies.begin(), latencies.end()),
+                        percentile(latencies, 50), percentile(latencies, 95),
+                        *std::max_element(latencies.begin(), latencies.end())};
+}
+
 double round1(double v) { return std::round(v * 10) / 10; }
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
@@ -72,7 +79,7 @@ Report analyze(const Options& o, const Capture& c) {
     return r;
   }
   r.duration_s = f.back().pts_s - f.front().pts_s;
-  std::vector<double> steps, latencies;
+  std::vector<double> steps, latencies, drawn_latencies;
   for (size_t i = 1; i < f.size(); ++i) steps.push_back(f[i].pts_s - f[i - 1].pts_s);
   const double interval_s = steps.empty() ? 0 : median(steps);
   r.frame_interval_ms = interval_s * 1000;
@@ -80,6 +87,7 @@ Report analyze(const Options& o, const Capture& c) {
   for (size_t i = 0; i < f.size(); ++i) {
     if (f[i].key) ++r.keyframes;
     if (f[i].capture_us) latencies.push_back(double(f[i].decoded_us - *f[i].capture_us) / 1000);
+    if (f[i].drawn_us) drawn_latencies.push_back(double(f[i].decoded_us - *f[i].drawn_us) / 1000);
     if (i == 0 || interval_s <= 0) continue;
     // A gap: the viewer's picture stood still (arrival) or frames are missing (timestamps).
     const double arrival_ms = double(f[i].decoded_us - f[i - 1].decoded_us) / 1000;
@@ -88,11 +96,8 @@ Report analyze(const Options& o, const Capture& c) {
     if (longest > 2 * r.frame_interval_ms)
       r.gaps.push_back({double(f[i].decoded_us - c.start_us) / 1e6, f[i].decoded_us, longest});
   }
-  if (!latencies.empty()) {
-    r.latency = LatencyFigures{latencies.size(), *std::min_element(latencies.begin(), latencies.end()),
-                               percentile(latencies, 50), percentile(latencies, 95),
-                               *std::max_element(latencies.begin(), latencies.end())};
-  }
+  r.latency = figures(latencies);
+  r.drawn_latency = figures(drawn_latencies);
 
   auto fail = [&](const std::string& what) { r.failures.push_back(what); };
   if (o.require_stamp && !r.latency) fail("no onair capture stamp in the frames (--require-stamp)");
@@ -136,6 +141,14 @@ std::string human_text(const Report& r) {
         r.latency->p50_ms, r.latency->p95_ms, r.latency->max_ms, r.latency->min_ms, r.latency->frames);
   else if (r.frames)
     t += "latency unknown: the frames carry no onair capture stamp\n";
+  if (r.drawn_latency)
+    t += fmt::format(
+        "drawn   p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms, min {:.1f} ms (capture → decoded, bar code in {} "
+        "frames)\n",
+        r.drawn_latency->p50_ms, r.drawn_latency->p95_ms, r.drawn_latency->max_ms, r.drawn_latency->min_ms,
+        r.drawn_latency->frames);
+  else if (r.frames)
+    t += "drawn   no drawn stamp in the picture\n";
   if (r.gaps.empty()) {
     t += "gaps    none (no pause over 2 frame intervals)\n";
   } else {
@@ -156,13 +169,14 @@ nlohmann::json to_json(const Report& r) {
   json gaps = json::array();
   for (const auto& g : r.gaps)
     gaps.push_back({{"at_s", round3(g.at_s)}, {"time", utc_time(g.wall_us)}, {"duration_ms", round1(g.duration_ms)}});
-  json latency = nullptr;
-  if (r.latency)
-    latency = {{"frames", r.latency->frames},
-               {"p50_ms", round1(r.latency->p50_ms)},
-               {"p95_ms", round1(r.latency->p95_ms)},
-               {"max_ms", round1(r.latency->max_ms)},
-               {"min_ms", round1(r.latency->min_ms)}};
+  auto latency_json = [](const std::optional<LatencyFigures>& l) -> json {
+    if (!l) return nullptr;
+    return {{"frames", l->frames},
+            {"p50_ms", round1(l->p50_ms)},
+            {"p95_ms", round1(l->p95_ms)},
+            {"max_ms", round1(l->max_ms)},
+            {"min_ms", round1(l->min_ms)}};
+  };
   return {
       {"url", r.url},
       {"connected", r.connected},
@@ -187,7 +201,8 @@ nlohmann::json to_json(const Report& r) {
         {"channels", c.channels},
         {"frames", c.audio_frames}}},
       {"bitrate_bps", std::round(r.bitrate_bps)},
-      {"latency", latency},
+      {"latency", latency_json(r.latency)},
+      {"drawn_latency", latency_json(r.drawn_latency)},
       {"gaps", gaps},
       {"decode_errors", r.decode_errors},
       {"corrupt_packets", r.corrupt_packets},

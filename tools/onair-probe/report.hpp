@@ -19,7 +19,7 @@ struct Gap {
 };
 
 struct LatencyFigures {
-  size_t frames = 0;  // frames with an onair capture stamp
+  size_t frames = 0;  // frames with an onair capture stamp (of the kind measured)
   double min_ms = 0, p50_ms = 0, p95_ms = 0, max_ms = 0;
 };
 
@@ -37,6 +37,7 @@ struct Report {
   double frame_interval_ms = 0;  // median timestamp step
   double bitrate_bps = 0;
   std::optional<LatencyFigures> latency;  // capture → decoded, from the SEI stamps
+  std::optional<LatencyFigures> drawn_latency;  // capture → decoded, from the stamps drawn in the picture
   std::vector<Gap> gaps;
   uint64_t decode_errors = 0;
   uint64_t corrupt_packets = 0;
