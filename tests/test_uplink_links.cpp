@@ -1,0 +1,229 @@
+// UplinkSender against real libsrt peers on 127.0.0.1 when links misbehave: no ingest, an
+// ingest that restarts or goes silent, a link slower than the stream, stop in every state, stats.
+#include <doctest/doctest.h>
+
+#include "uplink_sender_harness.hpp"
+
+TEST_CASE("no ingest at the address: 'no answer', then retries with backoff") {
+  const uint16_t port = free_udp_port();
+  Observer observer;
+  SenderOptions options = fast_options();
+  options.connect_timeout_ms = 300;
+  UplinkSender sender(destination(config::SrtMode::caller, port), options, observer.callbacks());
+  sender.start();
+  CHECK(observer.wait_state(LinkState::backoff, "no answer from 127.0.0.1:" + std::to_string(port)));
+  // It keeps trying: a later attempt shows up as connecting again.
+  CHECK(observer.wait_state(LinkState::connecting, "connecting to 127.0.0.1:" + std::to_string(port)));
+  CHECK(time_of([&] { sender.stop(); }) < seconds(1));
+}
+
+TEST_CASE("ingest closed and reopened: the sender reconnects and resumes at a keyframe") {
+  auto ingest = std::make_unique<TestIngest>(PeerOptions{});
+  REQUIRE(ingest->listening());
+  const uint16_t port = ingest->port();
+  Observer observer;
+  UplinkSender sender(destination(config::SrtMode::caller, port), fast_options(), observer.callbacks());
+  sender.start();
+  PeerConnection peer = ingest->accept(seconds(10));
+  REQUIRE(peer.valid());
+  REQUIRE(observer.wait_connections(1));
+  Stream stream;
+  stream.send(sender, 7, true);
+  REQUIRE(peer.receive_until(stream.pushed.size(), seconds(10)));
+
+  // The ingest goes away mid-stream: the sender notices on its next send.
+  std::atomic<bool> feeding{true};
+  std::thread feeder([&] {
+    Stream frames;
+    for (int i = 0; feeding && i < 1000; ++i) {
+      sender.push(frames.make(14, i % 30 == 0));
+      std::this_thread::sleep_for(milliseconds(10));  // the source's frame pacing
+    }
+  });
+  peer.close();
+  ingest.reset();
+  CHECK(observer.wait_state(LinkState::backoff, "connection closed by the ingest"));
+  feeding = false;
+  feeder.join();
+  ingest = std::make_unique<TestIngest>(PeerOptions{}, port);
+  REQUIRE(ingest->listening());
+  PeerConnection again = ingest->accept(seconds(10));
+  REQUIRE(again.valid());
+  REQUIRE(observer.wait_connections(2));
+  stream.pushed.clear();
+  sender.push(stream.make(7, false));  // before the forced keyframe: not sent
+  stream.send(sender, 12, true);
+  stream.send(sender, 5, false);
+  REQUIRE(again.receive_until(stream.pushed.size(), seconds(10)));
+  CHECK(again.received == stream.pushed);
+  CHECK(observer.wait([](const SenderStats& s, int) { return s.reconnects == 1; }));
+}
+
+TEST_CASE("an ingest that goes silent is declared dead within the idle timeout, then rejoined") {
+  TestIngest ingest({});
+  REQUIRE(ingest.listening());
+  UdpRelay relay(ingest.port());
+  Observer observer;
+  SenderOptions options = fast_options();
+  options.peer_idle_timeout_ms = 800;
+  UplinkSender sender(destination(config::SrtMode::caller, relay.port()), options, observer.callbacks());
+  sender.start();
+  PeerConnection peer = ingest.accept(seconds(10));
+  REQUIRE(peer.valid());
+  REQUIRE(observer.wait_connections(1));
+
+  std::atomic<bool> feeding{true};
+  std::thread feeder([&] {  // a 30 fps stream with a keyframe every second
+    Stream stream;
+    for (int frame = 0; feeding && frame < 3000; ++frame) {
+      sender.push(stream.make(14, frame % 30 == 0));
+      std::this_thread::sleep_for(milliseconds(33));  // pacing the source, not waiting for logic
+    }
+  });
+  REQUIRE(observer.wait([](const SenderStats& s, int) { return s.packets_sent > 20; }));
+  relay.set_blackout(true);
+  const auto blackout_at = Clock::now();
+  CHECK(observer.wait([](const SenderStats& s, int) {
+    return s.state == LinkState::backoff && s.reason.starts_with("no response from the ingest for ");
+  }));
+  const auto detected_after = Clock::now() - blackout_at;
+  CHECK(detected_after >= milliseconds(700));
+  CHECK(detected_after < milliseconds(2500));  // libsrt alone would take over 5 s
+
+  relay.set_blackout(false);
+  PeerConnection again = ingest.accept(seconds(10));
+  CHECK(again.valid());
+  CHECK(observer.wait_connections(2));
+  feeding = false;
+  feeder.join();
+}
+
+TEST_CASE("push never blocks while stopped or connecting, and an outage is not a queue drop") {
+  Stream stream;
+  const TsPayload payload = stream.make(70, true);
+  const uint16_t dead_port = free_udp_port();
+  Observer observer;
+  UplinkSender sender(destination(config::SrtMode::caller, dead_port), fast_options(), observer.callbacks());
+  CHECK(time_of([&] { for (int i = 0; i < 10'000; ++i) sender.push(payload); }) < seconds(1));
+  sender.start();
+  REQUIRE(observer.wait([](const SenderStats& s, int) { return s.state == LinkState::connecting; }));
+  CHECK(time_of([&] { for (int i = 0; i < 10'000; ++i) sender.push(payload); }) < seconds(1));
+  CHECK(observer.last().queue_drops == 0);
+}
+
+TEST_CASE("queue drops count a link slower than the stream, never a link that keeps up") {
+  // The same ~26 Mbit/s source (a 70-packet frame every 4 ms, a keyframe every 25) twice.
+  Stream stream;
+  std::vector<TsPayload> frames;
+  for (int i = 0; i < 250; ++i) frames.push_back(stream.make(70, i % 25 == 0));
+  const std::string all_bytes = [&] {
+    std::string bytes;
+    for (const TsPayload& f : frames) bytes.append(reinterpret_cast<const char*>(f.data), f.size);
+    return bytes;
+  }();
+  auto feed = [&](UplinkSender& sender, const std::function<bool()>& until, milliseconds* longest) {
+    return std::thread([&sender, &frames, until, longest] {
+      for (int i = 0; i < 25'000 && !until(); ++i) {
+        *longest = std::max(*longest, time_of([&] { sender.push(frames[i % frames.size()]); }));
+        std::this_thread::sleep_for(milliseconds(4));  // the source's frame pacing
+      }
+    });
+  };
+
+  // Identical sender settings in both runs: only the ingest's reading differs.
+  SenderOptions options = fast_options();
+  options.max_queue_bytes = 4 << 20;     // ~1.2 s of this stream: rides out a loaded box
+  options.send_buffer_bytes = 64 * 1024; // a small SRT buffer so a stall reaches our queue soon
+  // A stalled reader ACKs nothing: keep the link (and the queue) up while the queue fills,
+  // even when a loaded box slows the source down.
+  options.peer_idle_timeout_ms = 30'000;
+
+  SUBCASE("an ingest that reads: every byte arrives, nothing dropped") {
+    TestIngest ingest({});
+    REQUIRE(ingest.listening());
+    Observer observer;
+    UplinkSender sender(destination(config::SrtMode::caller, ingest.port()), options, observer.callbacks());
+    sender.start();
+    PeerConnection peer = ingest.accept(seconds(10));
+    REQUIRE(peer.valid());
+    REQUIRE(observer.wait_connections(1));
+    std::atomic<size_t> pushed{0};
+    milliseconds longest{0};
+    std::thread feeder = feed(sender, [&] { return pushed++ >= frames.size(); }, &longest);
+    const bool all = peer.receive_until(all_bytes.size(), seconds(20));
+    feeder.join();
+    REQUIRE(all);
+    CHECK(peer.received == all_bytes);
+    CHECK(observer.wait([](const SenderStats& s, int) { return s.bytes_sent > 0; }));
+    CHECK(observer.last().queue_drops == 0);
+  }
+  SUBCASE("an ingest that accepts and never reads: drops are counted, push stays instant") {
+    TestIngest stalled(ingest_options([](PeerOptions& o) { o.receive_buffer_bytes = 64 * 1024; }));
+    REQUIRE(stalled.listening());
+    Observer observer;
+    UplinkSender sender(destination(config::SrtMode::caller, stalled.port()), options, observer.callbacks());
+    sender.start();
+    PeerConnection peer = stalled.accept(seconds(10));
+    REQUIRE(peer.valid());
+    REQUIRE(observer.wait_connections(1));
+    milliseconds longest{0};
+    std::atomic<bool> dropped{false};
+    std::thread feeder = feed(sender, [&] { return dropped.load(); }, &longest);
+    CHECK(observer.wait([](const SenderStats& s, int) { return s.queue_drops > 0; }, seconds(30)));
+    dropped = true;
+    feeder.join();
+    CHECK(longest < milliseconds(100));
+    CHECK(time_of([&] { sender.stop(); }) < seconds(1));
+  }
+}
+
+TEST_CASE("stop() is prompt in every state, and the destructor joins") {
+  const uint16_t dead_port = free_udp_port();
+  Observer observer;
+  SenderOptions options = fast_options();
+  options.connect_timeout_ms = 3000;
+  {
+    UplinkSender connecting(destination(config::SrtMode::caller, dead_port), options, observer.callbacks());
+    connecting.start();
+    REQUIRE(observer.wait_state(LinkState::connecting, "connecting to 127.0.0.1:" + std::to_string(dead_port)));
+    CHECK(time_of([&] { connecting.stop(); }) < seconds(1));
+    CHECK(observer.last().state == LinkState::stopped);
+    connecting.stop();  // idempotent
+    connecting.start();
+    REQUIRE(observer.wait_state(LinkState::connecting, "connecting to 127.0.0.1:" + std::to_string(dead_port)));
+    CHECK(time_of([&] { connecting.stop(); }) < seconds(1));
+  }
+  const uint16_t listen_port = free_udp_port();
+  Observer listen_observer;
+  auto listening = std::make_unique<UplinkSender>(destination(config::SrtMode::listener, listen_port),
+                                                  options, listen_observer.callbacks());
+  listening->start();
+  REQUIRE(listen_observer.wait([](const SenderStats& s, int) { return s.state == LinkState::connecting; }));
+  CHECK(time_of([&] { listening.reset(); }) < seconds(1));
+}
+
+TEST_CASE("stats while connected: rtt, packets, bytes, uptime and the last capture time") {
+  TestIngest ingest({});
+  REQUIRE(ingest.listening());
+  Observer observer;
+  UplinkSender sender(destination(config::SrtMode::caller, ingest.port()), fast_options(),
+                      observer.callbacks());
+  sender.start();
+  PeerConnection peer = ingest.accept(seconds(10));
+  REQUIRE(peer.valid());
+  REQUIRE(observer.wait_connections(1));
+  Stream stream;
+  for (int i = 0; i < 30; ++i) stream.send(sender, 14, i == 0, 1'700'000'000'000'000 + i);
+  REQUIRE(peer.receive_until(stream.pushed.size(), seconds(10)));
+  const uint64_t pushed = stream.pushed.size();
+  CHECK(observer.wait([&](const SenderStats& s, int) {
+    return s.state == LinkState::connected && s.rtt_ms > 0 && s.packets_sent >= pushed / 1316 &&
+           s.bytes_sent >= pushed && s.uptime_s > 0 &&
+           s.last_capture_time_us == 1'700'000'000'000'029;
+  }));
+  const SenderStats stats = observer.last();
+  CHECK(stats.name == "ingest");
+  CHECK(stats.reason.empty());
+  CHECK(stats.reconnects == 0);
+  CHECK(stats.queue_drops == 0);
+}
