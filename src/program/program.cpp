@@ -98,8 +98,10 @@ void ProgramPipeline::start() {
   if (auto q = media::child(pipeline_.get(), "display_queue"))
     g_signal_connect(q.get(), "overrun", G_CALLBACK(count_overrun), &counters_->display_dropped);
   tracker_->attach(encoder_element_.get());
-  if (media::PadPtr sink{gst_element_get_static_pad(encoder_element_.get(), "sink")})
+  if (media::PadPtr sink{gst_element_get_static_pad(encoder_element_.get(), "sink")}) {
     gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, on_encoder_input, this, nullptr);
+    keyframe_probe_ = true;
+  }
   output_->connect(media::child(pipeline_.get(), "vout").get(), media::child(pipeline_.get(), "aout").get());
 
   media::BusPtr bus(gst_element_get_bus(pipeline_.get()));
@@ -199,7 +201,8 @@ void ProgramPipeline::force_keyframe(bool from_next_frame) {
   const GstClockTime last = last_video_pts_.load();
   // A switch: frames of the old source may still wait in the encode queue; the keyframe must
   // land on the new source's first frame, which is the first one pushed after `last`.
-  if (from_next_frame && GST_CLOCK_TIME_IS_VALID(last)) {
+  // Without the probe (an encoder with no static sink pad) nothing would ever act on it: ask now.
+  if (from_next_frame && keyframe_probe_ && GST_CLOCK_TIME_IS_VALID(last)) {
     keyframe_from_pts_.store(last + 1);
     return;
   }

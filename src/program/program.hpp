@@ -108,6 +108,7 @@ class ProgramPipeline {
   // force_keyframe(true): the first frame at or after this PTS entering the encoder is made a
   // keyframe (by a probe on the encoder's sink pad); NONE = nothing armed.
   std::atomic<GstClockTime> keyframe_from_pts_{GST_CLOCK_TIME_NONE};
+  std::atomic<bool> keyframe_probe_{false};  // on_encoder_input is attached (set in start())
   static GstPadProbeReturn on_encoder_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
 };
 
