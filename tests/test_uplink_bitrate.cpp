@@ -69,7 +69,7 @@ TEST_CASE("one decision at a time: when it cuts, by how much, and when it holds"
       {"over the hard limit, the link delivers all of it: still 15% off", 400, 1.0, 0, 0, 300, 3400},
       {"over the limit, the link delivers 10%: at most 75% off per step", 400, 0.1, 0, 0, 300, 1000},
       {"the peer is silent: an outage, not congestion, hold", 900, 0.0, 400, 0, 1000, 4000},
-      {"SRT dropped 15% as too late: cut to 85% of the 85% delivered", 100, 1.0, 0, 30, 60, 2880},
+      {"SRT dropped 15% as too late: cut to 85% of the 85% delivered", 100, 1.0, 0, 30, 60, 2890},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
@@ -346,4 +346,71 @@ TEST_CASE("a bitrate set through the API is the ceiling abr adapts under") {
   // Raising the cap again lets it climb.
   abr.set_current(4000);
   CHECK(abr.ceiling_kbps() == 4000);
+}
+
+TEST_CASE("a sudden drop is drained at the floor, then settles under the link with a keyframe") {
+  // 3000 kbps of video + 128 kbps of audio (157 kbps on the wire) over a 200 ms SRT latency;
+  // from t = 2000 the link carries 30% of the stream: a queue of 200 ms builds at once.
+  BitrateController c(300, 3000, 200, 157);
+  auto sample = [](int64_t t, double rtt, double buffer_ms, uint64_t buffered) {
+    LinkSample s = healthy(t);
+    s.rtt_ms = rtt;
+    s.send_buffer_ms = buffer_ms;
+    s.send_buffer_packets = buffered;
+    return s;
+  };
+  for (int64_t t = 0; t < 2000; t += 50) c.update(sample(t, 20, 30, 20));
+  REQUIRE(c.target_kbps() == 3000);
+  const uint64_t submitted0 = healthy(2000).packets_submitted;
+  int64_t t = 2000;
+  BitrateDecision cut;
+  for (; t < 3000 && !cut.changed; t += 50) {
+    const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
+    cut = c.update(sample(t, 220, 220, 20 + piled));
+  }
+  REQUIRE(cut.changed);
+  CHECK(t <= 2400);  // within a few ticks, not after the usual 300 ms over the limit
+  CHECK(cut.kbps == 300);
+  CHECK(cut.reason.find("sudden drop") != std::string::npos);
+  CHECK_FALSE(cut.keyframe);
+  CHECK(c.phase() == AbrPhase::draining);
+  // Draining: the RTT and the backlog come down slowly; nothing changes until the link is clear.
+  const int64_t drain_from = t;
+  for (; t < drain_from + 600; t += 50) {
+    const BitrateDecision d = c.update(sample(t, 220 - double(t - drain_from) / 5, 200, 200));
+    CHECK_FALSE(d.changed);
+    CHECK_FALSE(d.keyframe);
+  }
+  // Clear: a keyframe repairs the picture, and the bitrate settles under what the link carried
+  // (~1020 kbps of the 3397 on the wire, 660 kbps of video): half of it, and at most a quarter of
+  // the stream before the drop.
+  const BitrateDecision settle = c.update(sample(t, 22, 30, 20));
+  CHECK(settle.keyframe);
+  CHECK(settle.changed);
+  CHECK(settle.kbps > 300);
+  CHECK(settle.kbps <= 640);
+  CHECK(c.capacity_kbps() >= 500);
+  CHECK(c.capacity_kbps() <= 900);
+  // A clean link from here: it climbs back to the ceiling (past the remembered rate once it holds).
+  int last = settle.kbps;
+  for (t += 50; t < drain_from + 30000; t += 50) last = c.update(sample(t, 22, 30, 20)).kbps;
+  CHECK(last == 3000);
+}
+
+TEST_CASE("audio counts in what the link carries: the same congestion cuts the video deeper") {
+  // The link delivers half of what is sent. Without audio: 85% of half of 4000 = 1700. With
+  // 157 kbps of audio on the wire the video gets 85% of half of the whole stream, minus the audio.
+  for (const auto& [fixed, expect] : std::vector<std::pair<int, int>>{{0, 1700}, {157, 1610}}) {
+    CAPTURE(fixed);
+    BitrateController c(500, 4000, 1000, fixed);
+    settle(c, 0, 2000);
+    const uint64_t submitted0 = healthy(2000).packets_submitted;
+    for (int64_t t = 2000; t <= 2800; t += 50) {
+      LinkSample s = healthy(t);
+      s.send_buffer_packets = 20 + uint64_t(double(s.packets_submitted - submitted0) * 0.5);
+      if (t >= 2500) s.send_buffer_ms = 400;
+      c.update(s);
+    }
+    CHECK(c.target_kbps() == expect);
+  }
 }

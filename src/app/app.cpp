@@ -303,7 +303,8 @@ int App::run() {
   spdlog::info("display: {} — {}", display_.name, display_.note);
   board_ = std::make_unique<StatusBoard>(config_, encoder_, display_);
   metrics_ = std::make_unique<metrics::Metrics>(ONAIR_VERSION, encoder_.name, display_.name);
-  abr_ = std::make_unique<uplink::AdaptiveBitrate>(config_.encoder, config_.uplink.destinations);
+  abr_ = std::make_unique<uplink::AdaptiveBitrate>(config_.encoder, config_.uplink.destinations,
+                                                   config_.audio.enabled ? config_.audio.bitrate_kbps : 0);
   board_->set_abr(abr_.get());
 
   const size_t queue_bytes = std::max<size_t>(256 * 1024,

@@ -24,7 +24,8 @@ LinkSample link_sample(const SenderStats& stats, int64_t now_ms) {
   return sample;
 }
 
-AdaptiveBitrate::AdaptiveBitrate(const config::EncoderConfig& encoder, std::vector<config::Destination> destinations)
+AdaptiveBitrate::AdaptiveBitrate(const config::EncoderConfig& encoder, std::vector<config::Destination> destinations,
+                                 int audio_kbps)
     : enabled_(encoder.abr),
       policy_(encoder.abr_policy),
       min_kbps_(encoder.bitrate_min_kbps),
@@ -33,8 +34,11 @@ AdaptiveBitrate::AdaptiveBitrate(const config::EncoderConfig& encoder, std::vect
       applied_kbps_(encoder.bitrate_kbps) {
   // "primary" listens to the first destination only; the others take what they get.
   if (policy_ == "primary" && destinations.size() > 1) destinations.resize(1);
+  // Besides the video: the audio in its own small TS and SRT packets (~15% headers) and the
+  // tables and clock references (~10 kbps; without audio they hide in the video's overhead).
+  const int fixed_kbps = audio_kbps > 0 ? int(audio_kbps * 1.15) + 10 : 0;
   for (const auto& d : destinations)
-    followers_.push_back({d.name, BitrateController(min_kbps_, max_kbps_, d.url.latency_ms)});
+    followers_.push_back({d.name, BitrateController(min_kbps_, max_kbps_, d.url.latency_ms, fixed_kbps)});
 }
 
 AdaptiveBitrate::Decision AdaptiveBitrate::on_stats(const SenderStats& stats, int64_t now_ms) {

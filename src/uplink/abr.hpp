@@ -23,7 +23,10 @@ class AdaptiveBitrate {
  public:
   // `destinations` in config order; the first is the primary. Policy "primary" follows only it,
   // "worst" follows whichever connected destination needs the lowest bitrate.
-  AdaptiveBitrate(const config::EncoderConfig& encoder, std::vector<config::Destination> destinations);
+  // `audio_kbps`: the audio's bitrate (0 without audio); the controllers count it in what a
+  // link carries, so a narrow link is not mistaken for one that fits more video.
+  AdaptiveBitrate(const config::EncoderConfig& encoder, std::vector<config::Destination> destinations,
+                  int audio_kbps = 0);
 
   struct Decision {
     std::optional<int> kbps;  // the encoder bitrate to set, when it changes

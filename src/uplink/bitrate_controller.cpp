@@ -30,6 +30,8 @@ constexpr size_t kRttBuckets = 30;
 // retransmissions, and what the queue drops comes back too late.
 constexpr double kQueueSlackMs = 20;
 constexpr double kQueueRtts = 0.5;
+constexpr int64_t kQueueWindowMs = 300;
+constexpr int64_t kNewFloorMs = 3000;
 constexpr int64_t kWindowMs = 3000;       // statistics history kept per connection
 constexpr int64_t kRatioWindowMs = 500;   // delivered/submitted is measured over at most this,
 constexpr int64_t kRatioLeadMs = 100;     // from a little before the backlog went over the limit
@@ -70,21 +72,38 @@ constexpr int64_t kFloorMs = 1000;
 constexpr double kGrowSlackMs = 30;
 constexpr double kGrowRtts = 0.5;
 constexpr int64_t kEaseAfterMs = 500;     // building or queueing this long before easing
-constexpr int64_t kConfirmMs = 2000;      // clear above the old rate this long: the link improved
-constexpr int64_t kAboveIntervalMs = 700; // raise interval once past the old rate
+constexpr int64_t kConfirmMs = 1500;      // clear above the old rate this long: the link improved
+constexpr int64_t kAboveIntervalMs = 500; // raise interval once past the old rate
 // Near the rate where the link congested, climb 3% a step; clearly past it, climb fast.
 constexpr double kCarefulLow = 0.95;
 constexpr double kCarefulHigh = 1.06;
 constexpr double kCarefulStep = 0.03;
 constexpr double kEaseStep = 0.04;
+constexpr double kMaxEaseStep = 0.25;
 constexpr int kCarefulMinStepKbps = 20;
 constexpr double kFastStepFirst = 0.08;  // a slow start: the first steps past the old rate are small
 constexpr double kFastStepGrowth = 0.05;
 constexpr double kFastStepMax = 0.35;
 constexpr int kFastMinStepKbps = 50;
 constexpr int64_t kCapacityMemoryMs = 30'000;
+// A sudden drop is drained at the floor: any rate near the link's leaves the queue the drop
+// built standing (measured: 3000 → 750 kbps onto a 1 Mbit/s link with 128 kbps of audio took
+// 2.5 s to drain, every frame meanwhile late). Once the link is clear, a keyframe repairs the
+// picture at once and the bitrate settles at half of what the link seemed to carry, and at
+// most a quarter of the stream before the drop: measured over the few tenths of a second
+// before the cut, what the link carried reads 0.7 to 2 times the truth (by then the receiver
+// skips what came too late, and its acknowledgements count those as delivered), and a second
+// overflow costs as many frames as the first. Careful probing finds the rest, watching the RTT.
+constexpr double kSettleShare = 0.5;
+constexpr double kSettleAtMost = 0.25;
+constexpr double kCarriedBias = 0.85;     // the measured rate above errs high more than low
+constexpr int64_t kMaxDrainMs = 2000;     // a link under the floor: settle anyway
+// On the wire, video takes ~8% more than its bitrate: TS headers (2%), a PES header and the
+// stuffing that ends each frame, SRT, UDP and IP headers (3.3% of a 1316-byte payload).
+constexpr double kVideoOverhead = 1.08;
 
-int round_down_10(double kbps) { return static_cast<int>(std::floor(kbps / 10) * 10); }
+// (The small epsilon keeps 0.85 x 2000 at 1700, not 1690.)
+int round_down_10(double kbps) { return static_cast<int>(std::floor(kbps / 10 + 1e-6) * 10); }
 
 }  // namespace
 
@@ -99,8 +118,18 @@ const char* to_string(AbrPhase phase) {
   return "?";
 }
 
-BitrateController::BitrateController(int min_kbps, int max_kbps, int latency_ms)
-    : min_kbps_(std::min(min_kbps, max_kbps)), max_kbps_(max_kbps), latency_ms_(latency_ms), target_kbps_(max_kbps) {}
+BitrateController::BitrateController(int min_kbps, int max_kbps, int latency_ms, int fixed_kbps)
+    : min_kbps_(std::min(min_kbps, max_kbps)),
+      max_kbps_(max_kbps),
+      latency_ms_(latency_ms),
+      fixed_kbps_(std::max(0, fixed_kbps)),
+      target_kbps_(max_kbps) {}
+
+double BitrateController::wire_kbps(double video_kbps) const { return video_kbps * kVideoOverhead + fixed_kbps_; }
+
+int BitrateController::video_kbps(double wire_kbps) const {
+  return std::max(0, round_down_10((wire_kbps - fixed_kbps_) / kVideoOverhead));
+}
 
 void BitrateController::restart_windows(const LinkSample& sample) {
   connection_ = sample.connection;
@@ -115,9 +144,11 @@ double BitrateController::delivered_ratio(const LinkSample& sample, bool count_l
   const int64_t span = over_since_ms_ < 0 ? kRatioWindowMs
                                           : std::clamp(sample.now_ms - over_since_ms_ + kRatioLeadMs,
                                                        kMinRatioWindowMs, kRatioWindowMs);
-  const auto from = std::find_if(window_.begin(), window_.end(), [&](const Point& p) {
-    return p.now_ms >= sample.now_ms - span;
-  });
+  return delivered_since(sample, sample.now_ms - span, count_loss);
+}
+
+double BitrateController::delivered_since(const LinkSample& sample, int64_t from_ms, bool count_loss) const {
+  const auto from = std::find_if(window_.begin(), window_.end(), [&](const Point& p) { return p.now_ms >= from_ms; });
   if (from == window_.end() || sample.packets_submitted < from->submitted + kMinPacketsForRatio) return 1;
   const double submitted = double(sample.packets_submitted - from->submitted);
   // Whatever left SRT's buffer without being dropped was acknowledged by the receiver.
@@ -198,12 +229,26 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   const double limit_ms = std::max(kMinBacklogMs, kBacklogRtts * rtt_base_ms_ + kBacklogSlackMs);
   const bool hard = have_previous_ && (sample.queue_drops > previous_.queue_drops ||
                                        sample.packets_dropped > previous_.packets_dropped);
-  // Standing queue: even the lowest RTT of the last second is up (a keyframe's burst through a
-  // narrow link raises the RTT for a moment only).
+  // Standing queue: even the lowest RTT of the last 300 ms is up (a keyframe's burst through a
+  // narrow link raises the RTT for a moment only). A longer look lags: a queue growing by 5% of
+  // the link's rate fills a 200 ms router buffer in 4 s.
   double recent_rtt_ms = sample.rtt_ms;
   for (const Point& p : window_)
-    if (p.now_ms >= sample.now_ms - kFloorMs) recent_rtt_ms = std::min(recent_rtt_ms, p.rtt_ms);
-  const bool queueing = recent_rtt_ms > rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_);
+    if (p.now_ms >= sample.now_ms - kQueueWindowMs) recent_rtt_ms = std::min(recent_rtt_ms, p.rtt_ms);
+  bool queueing = recent_rtt_ms > rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_);
+  // An RTT that stays up, flat, for seconds while the bitrate is at its floor is the path's own
+  // (a narrow link's serialization, a longer route): it becomes the floor, or nothing would ever
+  // climb again. (Above the floor it may be a queue of ours: easing tells, see below.)
+  if (!queueing || std::abs(recent_rtt_ms - queueing_rtt_ms_) >= kShrinkMs) {
+    queueing_since_ms_ = queueing ? sample.now_ms : -1;
+    queueing_rtt_ms_ = recent_rtt_ms;
+  } else if (sample.now_ms - queueing_since_ms_ >= kNewFloorMs && !building(sample) && target_kbps_ <= min_kbps_) {
+    rtt_lows_.clear();
+    rtt_lows_.push_back({sample.now_ms / kRttBucketMs, recent_rtt_ms});
+    rtt_base_ms_ = recent_rtt_ms;
+    queueing = false;
+    queueing_since_ms_ = -1;
+  }
   // Packets nearly as old as the latency while the link queues: the receiver is giving up on them.
   const bool late = queueing && sample.send_buffer_ms > kLateShare * latency_ms_;
   if (!late) late_since_ms_ = -1;
@@ -227,7 +272,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   BitrateDecision decision{target_kbps_, false, ""};
   // Frames were lost while the link was jammed; now it is clear: a keyframe repairs the picture
   // at once instead of at the next scheduled one.
-  const bool keyframe = frames_at_risk_ && !late && !sudden && sample.send_buffer_ms <= limit_ms;
+  const bool keyframe = !draining_ && frames_at_risk_ && !late && !sudden && sample.send_buffer_ms <= limit_ms;
   if (keyframe) {
     frames_at_risk_ = false;
     capacity_kbps_ = std::min(max_kbps_, round_down_10(target_kbps_ / kSuddenRecutFactor));
@@ -237,20 +282,30 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
     building_since_ms_ = -1;
     eased_at_rtt_ms_ = 0;
   }
-  if (over || (hard && sample.now_ms >= grace_until_ms_)) {
+  if (draining_) {
+    // Cut to the floor for a sudden drop: nothing to do but wait for the link to clear (the RTT
+    // back near its floor, the backlog gone), or for a link that stays under the floor.
+    const bool clear = sample.send_buffer_ms <= limit_ms &&
+                       sample.rtt_ms <= rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_);
+    if (clear || sample.now_ms - drain_since_ms_ >= kMaxDrainMs) decision = end_drain(sample);
+    else phase_ = AbrPhase::draining;
+  } else if (over || (hard && sample.now_ms >= grace_until_ms_)) {
     // Packets the receiver gives up on are frames lost: cut again soon while that lasts.
     if (sample.now_ms >= next_cut_ms_ || ((late_long || emergency) && sample.now_ms >= last_cut_ms_ + kLateCutSpacingMs))
       decision = cut(sample, limit_ms, hard && !over, sudden, late_long);
     else phase_ = AbrPhase::congested;
-  } else if (filling || (queueing && capacity_kbps_ > 0)) {
+  } else if (filling || (queueing && capacity_kbps_ > 0 && !draining(sample))) {
     // Filling up or queueing, not (yet) congested: on a link known to be narrow, step back a little.
     if (building_since_ms_ < 0) building_since_ms_ = sample.now_ms;
     above_since_ms_ = -1;  // not clear of the old rate after all
-    const bool eligible = filling ? near_capacity() && !in_episode_ : true;
+    // (Queueing always counts: a remembered capacity can be wrong, and a queue growing in the
+    // link drops frames when it is full wherever the capacity was thought to be.)
+    const bool eligible = queueing || (near_capacity() && !in_episode_);
     if (eligible && sample.now_ms >= next_raise_ms_ && sample.now_ms >= grace_until_ms_ &&
         sample.now_ms - building_since_ms_ >= kEaseAfterMs) {
-      if (!filling && eased_at_rtt_ms_ > 0 && sample.rtt_ms > eased_at_rtt_ms_ - kShrinkMs) {
-        // Easing did not bring the RTT down: the path itself got longer. That is the new floor.
+      if (!filling && eased_at_rtt_ms_ > 0 && std::abs(sample.rtt_ms - eased_at_rtt_ms_) < kShrinkMs) {
+        // Easing left the RTT where it was, neither down nor growing: the path itself got
+        // longer. That is the new floor. (Still growing: the queue is ours, ease again.)
         rtt_lows_.clear();
         note_rtt(sample);
         eased_at_rtt_ms_ = 0;
@@ -265,7 +320,10 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   } else if (sample.send_buffer_ms > limit_ms) {
     phase_ = AbrPhase::draining;
   } else if (sample.now_ms - calm_since_ms_ >= kCalmMs && sample.now_ms >= next_raise_ms_ &&
-             target_kbps_ < max_kbps_) {
+             target_kbps_ < max_kbps_ &&
+             sample.rtt_ms <= rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_)) {
+    // (Not while the RTT is up right now: a queue may be forming. A keyframe's burst only
+    // postpones the step by a moment.)
     decision = raise(sample);
   } else if (phase_ != AbrPhase::probing || target_kbps_ >= max_kbps_) {
     phase_ = AbrPhase::steady;
@@ -276,7 +334,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   while (!window_.empty() && window_.front().now_ms < sample.now_ms - kWindowMs) window_.pop_front();
   previous_ = sample;
   have_previous_ = true;
-  decision.keyframe = keyframe;
+  decision.keyframe = decision.keyframe || keyframe;
   return decision;
 }
 
@@ -286,7 +344,10 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   const double ratio = delivered_ratio(sample, sudden || late);
   double factor = std::clamp(kCutMargin * ratio, in_episode_ ? kMinRecutFactor : kMinCutFactor, kMaxCutFactor);
   if (sudden) factor = std::max(kMinCutFactor, std::min(factor, in_episode_ ? kSuddenRecutFactor : kSuddenCutFactor));
+  const bool drain = sudden && !in_episode_;
   const int before = target_kbps_;
+  // What the link carried, audio and headers included: the cut keeps the whole stream under it.
+  const double carried_kbps = wire_kbps(before) * ratio;
   // Cuts of one congestion episode are one; a failed probe soon after the last one waits longer.
   if (!in_episode_) {
     const bool soon = probing_since_ms_ >= 0 && sample.now_ms - probing_since_ms_ < kRepeatWindowMs;
@@ -301,11 +362,25 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   next_raise_ms_ = sample.now_ms + kHoldMs * (1 + repeated_cuts_);
   raise_step_ = kFastStepFirst;
   if (ratio < kMeasuredRatio)
-    capacity_kbps_ = std::max(min_kbps_, round_down_10(before * ratio));
+    capacity_kbps_ = std::max(min_kbps_, video_kbps(carried_kbps));
   else if (capacity_kbps_ == 0 || capacity_kbps_ > before)
-    capacity_kbps_ = std::max(min_kbps_, round_down_10(before * kCapacityAtMost));
+    capacity_kbps_ = std::max(min_kbps_, video_kbps(wire_kbps(before) * kCapacityAtMost));
   capacity_at_ms_ = sample.now_ms;
   if (before <= min_kbps_) return {target_kbps_, false, ""};
+  if (drain) {
+    draining_ = true;
+    drain_since_ms_ = sample.now_ms;
+    drain_before_kbps_ = before;
+    // What the link delivered since the drop showed (the queue it built was full by then), not
+    // over the good moments before it.
+    drain_ratio_ = std::min(ratio, delivered_since(sample, sudden_since_ms_, false));
+    phase_ = AbrPhase::draining;
+    ++decreases_;
+    ++cuts_;
+    return set(min_kbps_, fmt::format("sudden drop: RTT {:.0f} ms (floor {:.0f}), the link delivered {:.0f}% of "
+                                      "the {:.0f} kbps sent; draining at the floor",
+                                      sample.rtt_ms, rtt_base_ms_, drain_ratio_ * 100, wire_kbps(before)));
+  }
   const std::string why =
       hard_only ? fmt::format("packets dropped as too late ({} by SRT, {} by the queue)",
                               sample.packets_dropped - previous_.packets_dropped,
@@ -314,7 +389,7 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
                               limit_ms, sample.rtt_ms, rtt_base_ms_);
   ++decreases_;
   ++cuts_;
-  return set(std::max(min_kbps_, round_down_10(before * factor)),
+  return set(std::max(min_kbps_, video_kbps(wire_kbps(before) * factor)),
              fmt::format("congestion: {}, link delivered {:.0f}% of what was sent", why, ratio * 100));
 }
 
@@ -350,14 +425,48 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
 }
 
 BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing) {
+  // A queue growing by x ms a second means the stream is x/1000 over what the link carries:
+  // step back by that much and a little more.
+  double step = kEaseStep;
+  const auto then = std::find_if(window_.begin(), window_.end(),
+                                 [&](const Point& p) { return p.now_ms >= sample.now_ms - kFloorMs; });
+  if (queueing && then != window_.end() && sample.now_ms - then->now_ms >= kFloorMs / 2) {
+    const double growth = (sample.rtt_ms - then->rtt_ms) / double(sample.now_ms - then->now_ms);
+    step = std::clamp(growth + kEaseStep, kEaseStep, kMaxEaseStep);
+    // The rate that is building the queue is more than the link carries, whatever was thought.
+    if (growth > 0 && capacity_kbps_ > 0) capacity_kbps_ = std::min(capacity_kbps_, target_kbps_);
+  }
   next_raise_ms_ = sample.now_ms + kHoldMs;
   above_since_ms_ = -1;
   capacity_at_ms_ = sample.now_ms;  // the old rate still holds
   ++decreases_;
   const std::string why = queueing ? fmt::format("RTT {:.0f} ms over its {:.0f} ms floor", sample.rtt_ms, rtt_base_ms_)
                                    : std::string("send buffer building up");
-  return set(target_kbps_ - std::max(kCarefulMinStepKbps, round_down_10(target_kbps_ * kEaseStep)),
+  return set(std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step))),
              fmt::format("easing: {} near the {} kbps the link last carried", why, capacity_kbps_));
+}
+
+BitrateDecision BitrateController::end_drain(const LinkSample& sample) {
+  const double ratio = drain_ratio_;
+  const double carried_kbps = wire_kbps(drain_before_kbps_) * ratio;
+  capacity_kbps_ = std::clamp(video_kbps(carried_kbps * kCarriedBias), min_kbps_, drain_before_kbps_);
+  const int settle_kbps =
+      std::clamp(video_kbps(std::min(carried_kbps * kSettleShare, wire_kbps(drain_before_kbps_) * kSettleAtMost)),
+                 min_kbps_, drain_before_kbps_);
+  draining_ = false;
+  frames_at_risk_ = false;  // the keyframe below repairs what the drop damaged
+  phase_ = AbrPhase::steady;
+  over_since_ms_ = -1;
+  grace_until_ms_ = sample.now_ms;
+  next_raise_ms_ = sample.now_ms + kHoldMs;
+  capacity_at_ms_ = sample.now_ms;
+  BitrateDecision decision =
+      set(std::max(target_kbps_, settle_kbps),
+          fmt::format("link clear after {} ms at the floor; it carried ~{:.0f} kbps ({:.0f}% of the stream, "
+                      "~{} kbps of video): settling under that",
+                      sample.now_ms - drain_since_ms_, carried_kbps, ratio * 100, capacity_kbps_));
+  decision.keyframe = true;
+  return decision;
 }
 
 void BitrateController::follow(int kbps) { target_kbps_ = std::clamp(kbps, min_kbps_, max_kbps_); }

@@ -53,7 +53,9 @@ struct BitrateDecision {
 class BitrateController {
  public:
   // `latency_ms`: the link's SRT latency; packets older than that are given up by the receiver.
-  BitrateController(int min_kbps, int max_kbps, int latency_ms);
+  // `fixed_kbps`: what the stream carries besides the video at any video bitrate (audio, tables,
+  // their headers): a link that carries X kbps carries (X - fixed) / 1.04 of video.
+  BitrateController(int min_kbps, int max_kbps, int latency_ms, int fixed_kbps = 0);
 
   // Feed every statistics sample (e.g. every 50 ms); returns the bitrate to use now.
   BitrateDecision update(const LinkSample& sample);
@@ -85,6 +87,7 @@ class BitrateController {
   };
   void restart_windows(const LinkSample& sample);
   double delivered_ratio(const LinkSample& sample, bool count_loss) const;
+  double delivered_since(const LinkSample& sample, int64_t from_ms, bool count_loss) const;
   bool backlog_over(const LinkSample& sample, double limit_ms);
   bool draining(const LinkSample& sample) const;
   bool building(const LinkSample& sample) const;
@@ -94,10 +97,14 @@ class BitrateController {
   BitrateDecision cut(const LinkSample& sample, double limit_ms, bool hard_only, bool sudden, bool late);
   BitrateDecision raise(const LinkSample& sample);
   BitrateDecision set(int kbps, std::string reason);
+  BitrateDecision end_drain(const LinkSample& sample);
+  double wire_kbps(double video_kbps) const;  // what a video bitrate takes on the link
+  int video_kbps(double wire_kbps) const;     // the video bitrate a link rate carries
 
   const int min_kbps_;
   const int max_kbps_;
   const int latency_ms_;
+  const int fixed_kbps_;
   int target_kbps_;
   AbrPhase phase_ = AbrPhase::steady;
   std::string last_reason_;
@@ -118,6 +125,8 @@ class BitrateController {
   int64_t sudden_since_ms_ = -1;
   bool frames_at_risk_ = false;   // the receiver was losing packets since the last keyframe request
   double eased_at_rtt_ms_ = 0;    // RTT when the last ease for queueing happened
+  int64_t queueing_since_ms_ = -1;  // the RTT has stood this high (queueing_rtt_ms_) since then
+  double queueing_rtt_ms_ = 0;
 
   int capacity_kbps_ = 0;
   int64_t capacity_at_ms_ = 0;
@@ -131,6 +140,11 @@ class BitrateController {
   int64_t probing_since_ms_ = -1; // the last episode ended (first raise after it)
   int repeated_cuts_ = 0;         // episodes that began soon after the previous one ended
   double raise_step_ = 0;         // the fast climb's current factor, growing while it succeeds
+  // A sudden drop is drained at the floor; once the link is clear the bitrate settles here.
+  bool draining_ = false;
+  int64_t drain_since_ms_ = 0;
+  int drain_before_kbps_ = 0;     // the bitrate the drop hit
+  double drain_ratio_ = 1;        // the share the link delivered from the drop to the cut
 };
 
 }  // namespace onair::uplink
