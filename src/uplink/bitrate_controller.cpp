@@ -96,6 +96,7 @@ constexpr int64_t kCapacityMemoryMs = 30'000;
 // overflow costs as many frames as the first. Careful probing finds the rest, watching the RTT.
 constexpr double kSettleShare = 0.5;
 constexpr double kSettleAtMost = 0.25;
+constexpr int64_t kSuddenMemoryMs = 10'000;
 constexpr double kCarriedBias = 0.85;     // the measured rate above errs high more than low
 constexpr int64_t kMaxDrainMs = 2000;     // a link under the floor: settle anyway
 // On the wire, video takes ~8% more than its bitrate: TS headers (2%), a PES header and the
@@ -370,6 +371,7 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   if (drain) {
     draining_ = true;
     drain_since_ms_ = sample.now_ms;
+    last_sudden_ms_ = sample.now_ms;
     drain_before_kbps_ = before;
     // What the link delivered since the drop showed (the queue it built was full by then), not
     // over the good moments before it.
@@ -405,7 +407,9 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
   std::string how;
   if (capacity_kbps_ == 0) {
     next = target_kbps_ + std::max(kFastMinStepKbps, round_down_10(target_kbps_ * raise_step_));
-    raise_step_ = std::min(kFastStepMax, raise_step_ + kFastStepGrowth);
+    // Soon after a sudden drop the link's rate is not known (see kSettleShare): no growing steps.
+    if (last_sudden_ms_ < 0 || sample.now_ms - last_sudden_ms_ >= kSuddenMemoryMs)
+      raise_step_ = std::min(kFastStepMax, raise_step_ + kFastStepGrowth);
     above_since_ms_ = -1;
     how = "link clear";
   } else if (target_kbps_ < kCarefulLow * capacity_kbps_) {
@@ -433,9 +437,9 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing)
   if (queueing && then != window_.end() && sample.now_ms - then->now_ms >= kFloorMs / 2) {
     const double growth = (sample.rtt_ms - then->rtt_ms) / double(sample.now_ms - then->now_ms);
     step = std::clamp(growth + kEaseStep, kEaseStep, kMaxEaseStep);
-    // The rate that is building the queue is more than the link carries, whatever was thought.
-    if (growth > 0 && capacity_kbps_ > 0) capacity_kbps_ = std::min(capacity_kbps_, target_kbps_);
   }
+  // The rate that built the queue is more than the link carries, whatever was thought before.
+  if (capacity_kbps_ > 0) capacity_kbps_ = std::min(capacity_kbps_, target_kbps_);
   next_raise_ms_ = sample.now_ms + kHoldMs;
   above_since_ms_ = -1;
   capacity_at_ms_ = sample.now_ms;  // the old rate still holds

@@ -143,6 +143,7 @@ class BitrateController {
   // A sudden drop is drained at the floor; once the link is clear the bitrate settles here.
   bool draining_ = false;
   int64_t drain_since_ms_ = 0;
+  int64_t last_sudden_ms_ = -1;
   int drain_before_kbps_ = 0;     // the bitrate the drop hit
   double drain_ratio_ = 1;        // the share the link delivered from the drop to the cut
 };
