@@ -49,13 +49,12 @@ constexpr double kCapacityAtMost = 0.9;   // a cut remembers at most 90% of the 
 constexpr double kMeasuredRatio = 0.95;   // below this the delivered share measures the link
 constexpr int64_t kMinCutSpacingMs = 1000; // a cut takes effect through the encoder and the backlog
 constexpr int64_t kLateCutSpacingMs = 500;  // the encoder and the stale backlog need this long to show a cut
-// A sudden drop (see update()): cut by 75% at once,
-// then by 30% every 500 ms while it lasts. When it clears, the link carries at least what
-// drained it and less than the rate before the last cut.
+// A sudden drop (see update()) is drained at the floor (see kSettleShare); while it lasts after
+// that, each later cut takes 30% off. When it clears, the link carries at least what drained it
+// and less than the rate before the last cut.
 constexpr double kSuddenQueueMs = 40;
 constexpr double kSuddenRatio = 0.85;
 constexpr int64_t kSuddenMs = 100;
-constexpr double kSuddenCutFactor = 0.25;
 constexpr double kSuddenRecutFactor = 0.7;
 constexpr double kGrowMs = 50;            // after a cut or an outage, the backlog must grow this much
 constexpr int64_t kGraceMs = 1500;        // ... for this long (SRT drops stale packets up to ~1 s old)
@@ -180,13 +179,22 @@ bool BitrateController::draining(const LinkSample& sample) const {
           double(sample.send_buffer_packets) < kShrinkShare * double(then->buffered));
 }
 
-void BitrateController::note_rtt(const LinkSample& sample) {
-  const int64_t bucket = sample.now_ms / kRttBucketMs;
-  if (rtt_lows_.empty() || rtt_lows_.back().first != bucket) rtt_lows_.push_back({bucket, sample.rtt_ms});
-  rtt_lows_.back().second = std::min(rtt_lows_.back().second, sample.rtt_ms);
+void BitrateController::note_rtt(int64_t now_ms, double rtt_ms) {
+  const int64_t bucket = now_ms / kRttBucketMs;
+  if (rtt_lows_.empty() || rtt_lows_.back().first != bucket) rtt_lows_.push_back({bucket, rtt_ms});
+  rtt_lows_.back().second = std::min(rtt_lows_.back().second, rtt_ms);
   while (rtt_lows_.size() > kRttBuckets) rtt_lows_.pop_front();
   rtt_base_ms_ = rtt_lows_.front().second;
   for (const auto& [b, low] : rtt_lows_) rtt_base_ms_ = std::min(rtt_base_ms_, low);
+}
+
+void BitrateController::reset_rtt_floor(int64_t now_ms, double rtt_ms) {
+  rtt_lows_.clear();
+  note_rtt(now_ms, rtt_ms);
+}
+
+double BitrateController::queue_ceiling_ms() const {
+  return rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_);
 }
 
 bool BitrateController::building(const LinkSample& sample) const {
@@ -226,7 +234,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
     grace_backlog_ms_ = sample.send_buffer_ms;
     return {target_kbps_, false, ""};
   }
-  if (sample.rtt_ms > 0) note_rtt(sample);
+  if (sample.rtt_ms > 0) note_rtt(sample.now_ms, sample.rtt_ms);
   const double limit_ms = std::max(kMinBacklogMs, kBacklogRtts * rtt_base_ms_ + kBacklogSlackMs);
   const bool hard = have_previous_ && (sample.queue_drops > previous_.queue_drops ||
                                        sample.packets_dropped > previous_.packets_dropped);
@@ -236,7 +244,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   double recent_rtt_ms = sample.rtt_ms;
   for (const Point& p : window_)
     if (p.now_ms >= sample.now_ms - kQueueWindowMs) recent_rtt_ms = std::min(recent_rtt_ms, p.rtt_ms);
-  bool queueing = recent_rtt_ms > rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_);
+  bool queueing = recent_rtt_ms > queue_ceiling_ms();
   // An RTT that stays up, flat, for seconds while the bitrate is at its floor is the path's own
   // (a narrow link's serialization, a longer route): it becomes the floor, or nothing would ever
   // climb again. (Above the floor it may be a queue of ours: easing tells, see below.)
@@ -244,9 +252,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
     queueing_since_ms_ = queueing ? sample.now_ms : -1;
     queueing_rtt_ms_ = recent_rtt_ms;
   } else if (sample.now_ms - queueing_since_ms_ >= kNewFloorMs && !building(sample) && target_kbps_ <= min_kbps_) {
-    rtt_lows_.clear();
-    rtt_lows_.push_back({sample.now_ms / kRttBucketMs, recent_rtt_ms});
-    rtt_base_ms_ = recent_rtt_ms;
+    reset_rtt_floor(sample.now_ms, recent_rtt_ms);
     queueing = false;
     queueing_since_ms_ = -1;
   }
@@ -287,8 +293,8 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
     // Cut to the floor for a sudden drop: nothing to do but wait for the link to clear (the RTT
     // back near its floor, the backlog gone), or for a link that stays under the floor.
     const bool clear = sample.send_buffer_ms <= limit_ms &&
-                       sample.rtt_ms <= rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_);
-    if (clear || sample.now_ms - drain_since_ms_ >= kMaxDrainMs) decision = end_drain(sample);
+                       sample.rtt_ms <= queue_ceiling_ms();
+    if (clear || sample.now_ms - sudden_at_ms_ >= kMaxDrainMs) decision = end_drain(sample);
     else phase_ = AbrPhase::draining;
   } else if (over || (hard && sample.now_ms >= grace_until_ms_)) {
     // Packets the receiver gives up on are frames lost: cut again soon while that lasts.
@@ -307,8 +313,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
       if (!filling && eased_at_rtt_ms_ > 0 && std::abs(sample.rtt_ms - eased_at_rtt_ms_) < kShrinkMs) {
         // Easing left the RTT where it was, neither down nor growing: the path itself got
         // longer. That is the new floor. (Still growing: the queue is ours, ease again.)
-        rtt_lows_.clear();
-        note_rtt(sample);
+        reset_rtt_floor(sample.now_ms, sample.rtt_ms);
         eased_at_rtt_ms_ = 0;
         building_since_ms_ = -1;
       } else {
@@ -322,7 +327,7 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
     phase_ = AbrPhase::draining;
   } else if (sample.now_ms - calm_since_ms_ >= kCalmMs && sample.now_ms >= next_raise_ms_ &&
              target_kbps_ < max_kbps_ &&
-             sample.rtt_ms <= rtt_base_ms_ + std::max(kQueueSlackMs, kQueueRtts * rtt_base_ms_)) {
+             sample.rtt_ms <= queue_ceiling_ms()) {
     // (Not while the RTT is up right now: a queue may be forming. A keyframe's burst only
     // postpones the step by a moment.)
     decision = raise(sample);
@@ -344,8 +349,9 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   phase_ = AbrPhase::congested;
   const double ratio = delivered_ratio(sample, sudden || late);
   double factor = std::clamp(kCutMargin * ratio, in_episode_ ? kMinRecutFactor : kMinCutFactor, kMaxCutFactor);
-  if (sudden) factor = std::max(kMinCutFactor, std::min(factor, in_episode_ ? kSuddenRecutFactor : kSuddenCutFactor));
+  // The first cut of a sudden drop drains at the floor (below), so a sudden cut here is a later one.
   const bool drain = sudden && !in_episode_;
+  if (sudden) factor = std::max(kMinCutFactor, std::min(factor, kSuddenRecutFactor));
   const int before = target_kbps_;
   // What the link carried, audio and headers included: the cut keeps the whole stream under it.
   const double carried_kbps = wire_kbps(before) * ratio;
@@ -370,8 +376,7 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   if (before <= min_kbps_) return {target_kbps_, false, ""};
   if (drain) {
     draining_ = true;
-    drain_since_ms_ = sample.now_ms;
-    last_sudden_ms_ = sample.now_ms;
+    sudden_at_ms_ = sample.now_ms;
     drain_before_kbps_ = before;
     // What the link delivered since the drop showed (the queue it built was full by then), not
     // over the good moments before it.
@@ -408,7 +413,7 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
   if (capacity_kbps_ == 0) {
     next = target_kbps_ + std::max(kFastMinStepKbps, round_down_10(target_kbps_ * raise_step_));
     // Soon after a sudden drop the link's rate is not known (see kSettleShare): no growing steps.
-    if (last_sudden_ms_ < 0 || sample.now_ms - last_sudden_ms_ >= kSuddenMemoryMs)
+    if (sudden_at_ms_ < 0 || sample.now_ms - sudden_at_ms_ >= kSuddenMemoryMs)
       raise_step_ = std::min(kFastStepMax, raise_step_ + kFastStepGrowth);
     above_since_ms_ = -1;
     how = "link clear";
@@ -468,7 +473,7 @@ BitrateDecision BitrateController::end_drain(const LinkSample& sample) {
       set(std::max(target_kbps_, settle_kbps),
           fmt::format("link clear after {} ms at the floor; it carried ~{:.0f} kbps ({:.0f}% of the stream, "
                       "~{} kbps of video): settling under that",
-                      sample.now_ms - drain_since_ms_, carried_kbps, ratio * 100, capacity_kbps_));
+                      sample.now_ms - sudden_at_ms_, carried_kbps, ratio * 100, capacity_kbps_));
   decision.keyframe = true;
   return decision;
 }

@@ -5,9 +5,10 @@
 // (packets not yet acknowledged) that outgrows the round trip, or packets dropped as too late
 // by SRT or by onair's own queue. Random loss and jitter make the buffer wobble but not grow,
 // so they do not lower the bitrate. On congestion it cuts at once to just under what the link
-// delivered (one step, however deep the drop); it then probes upward gently near the rate
-// where congestion happened, and quickly once it is clearly past it, so a recovered network
-// gets the full bitrate back within seconds. While the peer is silent or the link is down it
+// delivered, the audio and headers counted; a sudden drop goes to the floor until the queue it
+// built is gone, then settles low with a keyframe. It then probes upward gently near the rate
+// where congestion happened, stepping back as soon as the RTT shows a queue, and quickly once
+// it is clearly past it, so a recovered network gets the full bitrate back within seconds. While the peer is silent or the link is down it
 // holds: an outage is not congestion, and the reconnected link starts where it left off.
 #pragma once
 
@@ -54,7 +55,7 @@ class BitrateController {
  public:
   // `latency_ms`: the link's SRT latency; packets older than that are given up by the receiver.
   // `fixed_kbps`: what the stream carries besides the video at any video bitrate (audio, tables,
-  // their headers): a link that carries X kbps carries (X - fixed) / 1.04 of video.
+  // their headers): a link that carries X kbps carries (X - fixed) / 1.08 of video.
   BitrateController(int min_kbps, int max_kbps, int latency_ms, int fixed_kbps = 0);
 
   // Feed every statistics sample (e.g. every 50 ms); returns the bitrate to use now.
@@ -91,7 +92,9 @@ class BitrateController {
   bool backlog_over(const LinkSample& sample, double limit_ms);
   bool draining(const LinkSample& sample) const;
   bool building(const LinkSample& sample) const;
-  void note_rtt(const LinkSample& sample);
+  void note_rtt(int64_t now_ms, double rtt_ms);
+  void reset_rtt_floor(int64_t now_ms, double rtt_ms);  // the RTT floor starts again from this RTT
+  double queue_ceiling_ms() const;  // an RTT above this shows a queue in the link
   bool near_capacity() const;
   BitrateDecision ease(const LinkSample& sample, bool queueing);
   BitrateDecision cut(const LinkSample& sample, double limit_ms, bool hard_only, bool sudden, bool late);
@@ -142,8 +145,7 @@ class BitrateController {
   double raise_step_ = 0;         // the fast climb's current factor, growing while it succeeds
   // A sudden drop is drained at the floor; once the link is clear the bitrate settles here.
   bool draining_ = false;
-  int64_t drain_since_ms_ = 0;
-  int64_t last_sudden_ms_ = -1;
+  int64_t sudden_at_ms_ = -1;     // the last sudden drop's cut (the drain began then)
   int drain_before_kbps_ = 0;     // the bitrate the drop hit
   double drain_ratio_ = 1;        // the share the link delivered from the drop to the cut
 };
