@@ -1,6 +1,7 @@
 // build/onair when the uplink dies: a 3 s blackout (the venue Wi-Fi drops out, nothing is
-// closed) is noticed within the idle timeout and the stream is back within 1 s of the network;
-// an ingest process restarted ten times is rejoined every time. The encoder never stops.
+// closed) is noticed within the idle timeout and the same link streams again within 1 s of the
+// network; an ingest process restarted ten times (killed: found by silence, the connection
+// dialled meanwhile is served; stopped: says goodbye) is rejoined every time. The encoder never stops.
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -32,7 +33,7 @@ uint64_t frames_encoded(const OnairInstance& onair) {
 
 }  // namespace
 
-TEST_CASE("a 3 s blackout: declared dead within the idle timeout, streaming again within 1 s of its end") {
+TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link streams again within 1 s of its end") {
   const uint16_t ingest_port = free_udp_port();
   SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = 200});
   ImpairRelay relay(ingest_port, {"delay=5"});
@@ -51,22 +52,33 @@ TEST_CASE("a 3 s blackout: declared dead within the idle timeout, streaming agai
   CHECK(declared_after < milliseconds(2000));
   CHECK(destination(onair.status()).value("reason", "").starts_with("no response from the ingest for "));
 
-  // The first bytes of a new connection reach the ingest within 1 s of the network's return.
-  REQUIRE_MESSAGE(wait_until([&] { return ingest.connections() >= 2 && !ingest.connection_bytes(1).empty(); }, 8s, 10ms),
-                  onair.log());
+  // Nothing reaches the ingest during the blackout; the first bytes after it come within 1 s of
+  // the network's return, on the same connection (no handshake; the ingest sees no new publisher).
+  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(2900); }, 4s));
+  const size_t bytes_at_return = ingest.byte_count();
+  REQUIRE_MESSAGE(wait_until([&] { return ingest.byte_count() > bytes_at_return; }, 8s, 10ms), onair.log());
   const milliseconds back_after = since(blackout_at) - milliseconds(3000);
   MESSAGE("streaming again ", back_after.count(), " ms after the blackout ended");
   CHECK(back_after <= milliseconds(1000));
+  CHECK(ingest.connections() == 1);
+  CHECK(onair.wait_status([](const json& s) {
+    return destination(s).value("state", "") == "connected" && destination(s).value("resumes", 0) == 1 &&
+           destination(s).value("reconnects", 1) == 0;
+  }, 2s));
   // The encoder (and the display) never noticed: frames kept coming at ~30 fps throughout.
   const uint64_t frames_during = frames_encoded(onair) - frames_before;
   CHECK(frames_during >= uint64_t(0.8 * 30 * std::chrono::duration<double>(since(blackout_at)).count()));
-  // The new connection starts at a keyframe, decodes cleanly, and is counted as a reconnect.
-  REQUIRE(wait_until([&] { return ingest.connection_bytes(1).size() > 150'000; }, 10s));
-  const TsReport r = analyze_ts(ingest.connection_bytes(1));
+  // What came after the blackout decodes cleanly, and the picture is back at once: the
+  // keyframes asked for while the link was silent (every half latency) were among what it
+  // recovered, so hardly anything before the first keyframe is skipped.
+  REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 400'000; }, 10s));
+  const std::vector<uint8_t> now = ingest.connection_bytes(0);
+  const size_t from = bytes_at_return - bytes_at_return % 188;
+  const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
   INFO(r.summary());
-  CHECK(r.video_packets_skipped == 0);
   CHECK(r.total_errors() == 0);
-  CHECK(onair.wait_status([](const json& s) { return destination(s).value("reconnects", 0) == 1; }, 2s));
+  CHECK(r.video_frames > 30);
+  CHECK(r.video_packets_skipped <= 20);
   // The bitrate was held through the outage (an outage is not congestion).
   CHECK(onair.status()["encoder"]["bitrate_kbps"] == settings.bitrate_kbps);
 }

@@ -16,9 +16,9 @@ using onair::test::parse_prometheus_text;
 namespace {
 
 // Everything a running box would report: a program, a connected destination, two sources, a failover.
-void feed(metrics::Metrics& m, uint64_t frames, uint64_t reconnects, double rtt_s) {
+void feed(metrics::Metrics& m, uint64_t frames, uint64_t reconnects, double rtt_s, uint64_t resumes = 0) {
   m.update_media({true, "live", frames, frames - 1, 1, 29.9, 4e6, 3.8e6});
-  m.update_destination({"ingest", true, rtt_s, 0.01, 100e6, frames * 1000, frames * 3, 2, 3, 0, 0, reconnects});
+  m.update_destination({"ingest", true, rtt_s, 0.01, 100e6, frames * 1000, frames * 3, 2, 3, 0, 0, reconnects, resumes});
   m.update_source({"primary", true, true, 1});
   m.update_source({"slate", false, true, 0});
   m.count_failover("primary", "slate");
@@ -82,16 +82,18 @@ TEST_CASE("figures move: frames count up, RTT and reconnects follow the link, hi
   CHECK(e.value("onair_video_frames_total", {{"stage", "encoded"}}) == 99);
   CHECK(e.value("onair_uplink_srt_rtt_seconds", {{"destination", "ingest"}}) == doctest::Approx(0.004));
   CHECK(e.value("onair_uplink_reconnects_total", {{"destination", "ingest"}}) == 0);
+  CHECK(e.value("onair_uplink_resumes_total", {{"destination", "ingest"}}) == 0);
   CHECK(e.value("onair_stream_state", {{"state", "live"}}) == 1);
   CHECK(e.value("onair_stream_state", {{"state", "reconnecting"}}) == 0);
 
-  feed(m, 250, 1, 0.006);
+  feed(m, 250, 1, 0.006, 2);
   m.update_media({true, "reconnecting", 250, 249, 1, 29.9, 4e6, 3.8e6});
   e = parse_prometheus_text(m.render());
   INFO(all_problems(e));
   CHECK(e.problems.empty());
   CHECK(e.value("onair_video_frames_total", {{"stage", "captured"}}) == 250);
   CHECK(e.value("onair_uplink_reconnects_total", {{"destination", "ingest"}}) == 1);
+  CHECK(e.value("onair_uplink_resumes_total", {{"destination", "ingest"}}) == 2);
   CHECK(e.value("onair_uplink_srt_rtt_seconds", {{"destination", "ingest"}}) == doctest::Approx(0.006));
   CHECK(e.value("onair_stream_state", {{"state", "reconnecting"}}) == 1);
   CHECK(e.value("onair_stream_state", {{"state", "live"}}) == 0);

@@ -59,14 +59,18 @@ TEST_CASE("ingest closed and reopened: the sender reconnects and resumes at a ke
   CHECK(observer.wait([](const SenderStats& s, int) { return s.reconnects == 1; }));
 }
 
-TEST_CASE("an ingest that goes silent is declared dead within the idle timeout, then rejoined") {
-  TestIngest ingest({});
+TEST_CASE("a link that goes silent is declared down within the idle timeout, kept, and resumes when the path returns") {
+  PeerOptions short_latency;
+  short_latency.latency_ms = 200;  // what the link may recover on its return: the last 200 ms
+  TestIngest ingest(short_latency);
   REQUIRE(ingest.listening());
   UdpRelay relay(ingest.port());
   Observer observer;
   SenderOptions options = fast_options();
   options.peer_idle_timeout_ms = 800;
-  UplinkSender sender(destination(config::SrtMode::caller, relay.port()), options, observer.callbacks());
+  config::Destination ingest_at = destination(config::SrtMode::caller, relay.port());
+  ingest_at.url.latency_ms = 200;
+  UplinkSender sender(ingest_at, options, observer.callbacks());
   sender.start();
   PeerConnection peer = ingest.accept(seconds(10));
   REQUIRE(peer.valid());
@@ -83,17 +87,42 @@ TEST_CASE("an ingest that goes silent is declared dead within the idle timeout, 
   REQUIRE(observer.wait([](const SenderStats& s, int) { return s.packets_sent > 20; }));
   relay.set_blackout(true);
   const auto blackout_at = Clock::now();
+  const SenderStats at_blackout = observer.last();
   CHECK(observer.wait([](const SenderStats& s, int) {
-    return s.state == LinkState::backoff && s.reason.starts_with("no response from the ingest for ");
+    return s.state == LinkState::connecting && s.reason.starts_with("no response from the ingest for ") &&
+           s.reason.ends_with("; reconnecting");
   }));
   const auto detected_after = Clock::now() - blackout_at;
   CHECK(detected_after >= milliseconds(700));
   CHECK(detected_after < milliseconds(2500));  // libsrt alone would take over 5 s
+  // Meanwhile the encoder is asked for keyframes, so what the link recovers starts with one.
+  std::this_thread::sleep_for(milliseconds(700));
+  {
+    std::lock_guard lock(observer.mutex);
+    CHECK(observer.silent_keyframes >= 5);  // at once, then every half latency (100 ms here)
+    CHECK(observer.connections == 1);
+  }
+  const size_t before_return = peer.received.size();
+  const SenderStats at_return = observer.last();
 
   relay.set_blackout(false);
-  PeerConnection again = ingest.accept(seconds(10));
-  CHECK(again.valid());
-  CHECK(observer.wait_connections(2));
+  // The same connection carries on: no new one reached the ingest, and data flows again.
+  CHECK(observer.wait([](const SenderStats& s, int) { return s.state == LinkState::connected && s.resumes == 1; }));
+  CHECK(peer.receive_until(before_return + 50 * 1316, seconds(5)));
+  CHECK_FALSE(ingest.accept(milliseconds(300)).valid());
+  CHECK(observer.last().reconnects == 0);
+  // Of the ~1.5 s sent into the blackout only what the receiver can still play was resent (the
+  // messages' time to live is the latency); libsrt alone resends the last second of it.
+  std::this_thread::sleep_for(milliseconds(500));
+  const uint64_t sent_into_blackout = at_return.packets_sent - at_blackout.packets_sent;
+  const uint64_t resent = observer.last().packets_retransmitted - at_return.packets_retransmitted;
+  MESSAGE(sent_into_blackout, " packets sent into the blackout, ", resent, " resent after it");
+  CHECK(sent_into_blackout > 50);
+  CHECK(resent < sent_into_blackout / 3);
+  {
+    std::lock_guard lock(observer.mutex);
+    CHECK(observer.connections == 2);  // the resumed link asked for a keyframe at once
+  }
   feeding = false;
   feeder.join();
 }

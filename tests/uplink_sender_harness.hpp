@@ -25,12 +25,13 @@ struct Observer {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<SenderStats> history;
-  int connections = 0;
+  int connections = 0;       // keyframes asked for a connection made (or a silent link resumed)
+  int silent_keyframes = 0;  // keyframes asked for while the link is silent
 
   SenderCallbacks callbacks() {
-    return {[this] {
+    return {[this](bool silent) {
               std::lock_guard lock(mutex);
-              ++connections;
+              ++(silent ? silent_keyframes : connections);
               changed.notify_all();
             },
             [this](const SenderStats& stats) {

@@ -314,7 +314,13 @@ int App::run() {
                                   config_.uplink.reconnect_min_ms, config_.uplink.reconnect_max_ms,
                                   50};  // the bitrate controller's tick
     uplink::SenderCallbacks callbacks;
-    callbacks.on_connected = [this] { loop_->post([this] { if (program_) program_->force_keyframe(); }); };
+    callbacks.on_keyframe_wanted = [this](bool silent) {
+      asio::post(ioc_, [this, silent] {
+        // A silent link's keyframes only while no other destination is fine: they cost it quality.
+        if (silent && board_->any_destination_connected()) return;
+        loop_->post([this] { if (program_) program_->force_keyframe(); });
+      });
+    };
     callbacks.on_stats = [this](const uplink::SenderStats& stats) {
       asio::post(ioc_, [this, stats] {
         board_->set_destination(stats);
@@ -322,7 +328,7 @@ int App::run() {
         metrics_->update_destination({d.name, d.state == uplink::LinkState::connected, d.rtt_ms / 1000,
                                       d.send_buffer_ms / 1000, d.bandwidth_mbps * 1e6, d.bytes_sent, d.packets_sent,
                                       d.packets_lost, d.packets_retransmitted, d.packets_dropped, d.queue_drops,
-                                      d.reconnects});
+                                      d.reconnects, d.resumes});
         adapt_bitrate(stats);
       });
     };

@@ -70,6 +70,7 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& packets_dropped = BuildCounter().Name("onair_uplink_srt_packets_dropped_total").Help("SRT packets dropped as too late").Register(*registry);
   prometheus::Family<prometheus::Counter>& queue_drops = BuildCounter().Name("onair_uplink_queue_dropped_total").Help("TS payloads dropped by onair's send queue (network too slow or down)").Register(*registry);
   prometheus::Family<prometheus::Counter>& reconnects = BuildCounter().Name("onair_uplink_reconnects_total").Help("Connections re-established after the first").Register(*registry);
+  prometheus::Family<prometheus::Counter>& resumes = BuildCounter().Name("onair_uplink_resumes_total").Help("Links declared down for silence that answered again on the same connection").Register(*registry);
   prometheus::Family<prometheus::Gauge>& source_active = BuildGauge().Name("onair_source_active").Help("1 for the source on air").Register(*registry);
   prometheus::Family<prometheus::Gauge>& source_healthy = BuildGauge().Name("onair_source_healthy").Help("1 while the source delivers frames").Register(*registry);
   prometheus::Family<prometheus::Counter>& source_restarts = BuildCounter().Name("onair_source_restarts_total").Help("Source pipeline restarts").Register(*registry);
@@ -135,6 +136,7 @@ void Metrics::update_destination(const DestinationSample& s) {
   advance(m.packets_dropped.Add(l), double(s.packets_dropped));
   advance(m.queue_drops.Add(l), double(s.queue_drops));
   advance(m.reconnects.Add(l), double(s.reconnects));
+  advance(m.resumes.Add(l), double(s.resumes));
   if (s.up) m.rtt_windows[s.name].add(steady_seconds(), s.rtt_seconds);
 }
 

@@ -36,6 +36,7 @@ struct DestinationSample {
   uint64_t packets_dropped = 0;
   uint64_t queue_drops = 0;
   uint64_t reconnects = 0;
+  uint64_t resumes = 0;
 };
 
 // One video frame's trip through the program, in seconds (negative: not measured).

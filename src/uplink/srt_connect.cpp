@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -12,6 +13,7 @@ namespace onair::uplink {
 namespace {
 
 constexpr int kWaitSliceMs = 50;
+constexpr int kKeepSilentLinkMs = 5000;  // libsrt's own default
 
 struct Address {
   sockaddr_storage storage{};
@@ -75,7 +77,12 @@ bool configure(SRTSOCKET s, const ConnectSettings& settings, bool listener, std:
   if (!set_srt_flag(s, SRTO_SENDER, true)) return fail("SRTO_SENDER");
   if (!set_srt_flag(s, SRTO_LATENCY, int32_t{url.latency_ms})) return fail("SRTO_LATENCY");
   if (!set_srt_flag(s, SRTO_PAYLOADSIZE, int32_t{kSrtPayloadSize})) return fail("SRTO_PAYLOADSIZE");
-  if (!set_srt_flag(s, SRTO_PEERIDLETIMEO, int32_t{settings.peer_idle_timeout_ms}))
+  // onair declares a link down after peer_idle_timeout_ms of silence by itself; libsrt keeps
+  // it a while longer (caller, listener) in case the path comes back (see UplinkSender).
+  const int32_t keep_ms = url.mode == config::SrtMode::rendezvous
+                              ? settings.peer_idle_timeout_ms
+                              : std::max(settings.peer_idle_timeout_ms, kKeepSilentLinkMs);
+  if (!set_srt_flag(s, SRTO_PEERIDLETIMEO, keep_ms))
     return fail("SRTO_PEERIDLETIMEO");
   if (!set_srt_flag(s, SRTO_CONNTIMEO, int32_t{settings.connect_timeout_ms}))
     return fail("SRTO_CONNTIMEO");
@@ -97,52 +104,77 @@ bool configure(SRTSOCKET s, const ConnectSettings& settings, bool listener, std:
 
 }  // namespace
 
-ConnectResult connect_out(const ConnectSettings& settings, const KeepWaiting& keep_waiting) {
-  ConnectResult result;
+bool SrtDial::start(const ConnectSettings& settings, LinkFailure* failure) {
+  cancel();
   const config::SrtUrl& url = settings.url;
-  const bool rendezvous = url.mode == config::SrtMode::rendezvous;
+  rendezvous_ = url.mode == config::SrtMode::rendezvous;
   auto fail = [&](std::string reason) {
-    result.failure = {LinkState::backoff, std::move(reason)};
-    return std::move(result);
+    *failure = {LinkState::backoff, std::move(reason)};
+    cancel();
+    return false;
   };
-
   Address remote;
   std::string error;
   if (!resolve(url.host, url.port, &remote, &error)) return fail(error);
-  SrtSocket socket(srt_create_socket());
-  if (!socket) return fail("cannot create an SRT socket: " + srt_last_error());
-  if (!configure(socket.get(), settings, false, &error)) return fail(error);
+  socket_ = SrtSocket(srt_create_socket());
+  if (!socket_) return fail("cannot create an SRT socket: " + srt_last_error());
+  if (!configure(socket_.get(), settings, false, &error)) return fail(error);
 
   int rc;
-  if (rendezvous) {
+  if (rendezvous_) {
     const uint16_t local_port = settings.rendezvous_local_port ? settings.rendezvous_local_port : url.port;
     const Address local = wildcard_like(remote, local_port);
-    rc = srt_rendezvous(socket.get(), local.get(), local.length, remote.get(), remote.length);
+    rc = srt_rendezvous(socket_.get(), local.get(), local.length, remote.get(), remote.length);
   } else {
-    rc = srt_connect(socket.get(), remote.get(), remote.length);
+    rc = srt_connect(socket_.get(), remote.get(), remote.length);
   }
-  if (rc == SRT_ERROR)
-    return fail("cannot connect to " + endpoint_text(url) + ": " + srt_last_error());
+  if (rc == SRT_ERROR) return fail("cannot connect to " + endpoint_text(url) + ": " + srt_last_error());
 
-  SrtEpoll epoll;
-  if (!epoll.valid() || !epoll.add(socket.get(), SRT_EPOLL_OUT | SRT_EPOLL_ERR))
+  if (!epoll_.valid() || !epoll_.add(socket_.get(), SRT_EPOLL_OUT | SRT_EPOLL_ERR))
     return fail("cannot watch the SRT socket: " + srt_last_error());
+  url_ = url;
   // libsrt enforces the timeout (x10 in rendezvous); ours is only a backstop a bit later.
-  const int timeout_ms = settings.connect_timeout_ms * (rendezvous ? 10 : 1) + 1000;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const int timeout_ms = settings.connect_timeout_ms * (rendezvous_ ? 10 : 1) + 1000;
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  return true;
+}
+
+SrtDial::Progress SrtDial::poll(int wait_ms, LinkFailure* failure) {
+  if (!socket_) return Progress::failed;
+  const int events = epoll_.wait_for(socket_.get(), wait_ms);
+  if (events & SRT_EPOLL_ERR) {
+    *failure = describe_connect_failure(srt_getrejectreason(socket_.get()), url_);
+    cancel();
+    return Progress::failed;
+  }
+  if ((events & SRT_EPOLL_OUT) && srt_getsockstate(socket_.get()) == SRTS_CONNECTED) return Progress::connected;
+  if (std::chrono::steady_clock::now() > deadline_) {
+    *failure = describe_connect_failure(SRT_REJ_TIMEOUT, url_);
+    cancel();
+    return Progress::failed;
+  }
+  return Progress::pending;
+}
+
+SrtSocket SrtDial::take() {
+  if (socket_) srt_epoll_remove_usock(epoll_.get(), socket_.get());
+  return std::move(socket_);
+}
+
+void SrtDial::cancel() {
+  if (socket_) srt_epoll_remove_usock(epoll_.get(), socket_.get());
+  socket_.reset();
+}
+
+ConnectResult connect_out(const ConnectSettings& settings, const KeepWaiting& keep_waiting) {
+  ConnectResult result;
+  SrtDial dial;
+  if (!dial.start(settings, &result.failure)) return result;
   while (keep_waiting()) {
-    const int events = epoll.wait_for(socket.get(), kWaitSliceMs);
-    if (events & SRT_EPOLL_ERR) {
-      result.failure = describe_connect_failure(srt_getrejectreason(socket.get()), url);
-      return result;
-    }
-    if ((events & SRT_EPOLL_OUT) && srt_getsockstate(socket.get()) == SRTS_CONNECTED) {
-      result.socket = std::move(socket);
-      return result;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      result.failure = describe_connect_failure(SRT_REJ_TIMEOUT, url);
-      return result;
+    switch (dial.poll(kWaitSliceMs, &result.failure)) {
+      case SrtDial::Progress::connected: result.socket = dial.take(); return result;
+      case SrtDial::Progress::failed: return result;
+      case SrtDial::Progress::pending: break;
     }
   }
   return result;  // stopped: no socket, no failure

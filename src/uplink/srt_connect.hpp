@@ -2,6 +2,7 @@
 // listener), with every option explicit and every wait bounded and interruptible.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,6 +30,28 @@ using KeepWaiting = std::function<bool()>;
 struct ConnectResult {
   SrtSocket socket;     // connected, non-blocking; invalid on failure or stop
   LinkFailure failure;  // why not, when !socket and not stopped
+};
+
+// Caller or rendezvous: one handshake attempt that runs while its owner does other work
+// (the sender keeps a silent link while a new connection is being made beside it).
+class SrtDial {
+ public:
+  enum class Progress { pending, connected, failed };
+  // Sends the first handshake; false (and *failure) when it cannot even start.
+  bool start(const ConnectSettings& settings, LinkFailure* failure);
+  // Waits up to wait_ms; connected: take() the socket; failed: *failure says why (dial over).
+  Progress poll(int wait_ms, LinkFailure* failure);
+  SrtSocket take();
+  bool active() const { return socket_.valid(); }
+  // Abandons the handshake (closes the socket).
+  void cancel();
+
+ private:
+  SrtSocket socket_;
+  SrtEpoll epoll_;
+  config::SrtUrl url_;
+  bool rendezvous_ = false;
+  std::chrono::steady_clock::time_point deadline_{};
 };
 
 // Caller or rendezvous: one handshake attempt, bounded by connect_timeout_ms.

@@ -49,6 +49,7 @@ struct SenderStats {
   uint64_t packets_dropped = 0;   // dropped by SRT as too late
   uint64_t queue_drops = 0;       // payloads dropped by onair's queue (network too slow / down)
   uint64_t reconnects = 0;        // connections established after the first
+  uint64_t resumes = 0;           // links declared down for silence that came back by themselves
   int64_t peer_silent_ms = 0;     // how long the peer has said nothing while data waits (0: fine)
   int64_t last_capture_time_us = 0;  // capture time of the last payload handed to SRT
 };
@@ -65,9 +66,12 @@ struct SenderOptions {
 };
 
 struct SenderCallbacks {
-  // Called on the sender thread whenever a connection is established: the encoder should
-  // emit a keyframe now so the receiver can start decoding at once.
-  std::function<void()> on_connected;
+  // Called on the sender thread when the encoder should emit a keyframe now: a connection was
+  // established or a silent link answers again (silent = false: the receiver starts decoding
+  // at once), or, with silent = true, every half latency while the link is silent, so that
+  // what the link recovers when it comes back starts with one. The owner of the encoder
+  // decides about those: other destinations may be fine and need no extra keyframes.
+  std::function<void(bool silent)> on_keyframe_wanted;
   // Called on the sender thread on every state change and every stats_interval_ms.
   std::function<void(const SenderStats&)> on_stats;
 };
@@ -75,8 +79,12 @@ struct SenderCallbacks {
 // Behaviour worth knowing from outside:
 // - Listener mode keeps one ingest at a time; a newer caller replaces the current one (an
 //   ingest that restarted reconnects at once instead of waiting for the old link to time out).
-// - A link is declared dead after peer_idle_timeout_ms without any ACK while data is waiting
-//   (libsrt's own SRTO_PEERIDLETIMEO needs ~5 s or more), then reconnected with backoff.
+// - A link is declared down (state connecting) after peer_idle_timeout_ms without any ACK
+//   while data is waiting (libsrt's own SRTO_PEERIDLETIMEO needs ~5 s or more). Caller and
+//   listener mode keep sending on it until libsrt gives it up, while a new connection is made
+//   (or accepted) beside it: if the silent link answers first it resumes (counted in resumes),
+//   if the new connection does, that one is served (counted in reconnects). Rendezvous mode,
+//   which cannot open a second connection on its port, reconnects with backoff.
 // - Payloads pushed while not connected are discarded and not counted in queue_drops, which
 //   stays a "link slower than the stream" signal; an outage shows in state and reason.
 // - After a rejection the state stays `rejected` (with its reason) while retrying.

@@ -26,12 +26,40 @@ using std::chrono::milliseconds;
 constexpr milliseconds kHousekeeping{25};
 // How long stop() waits for the thread to close its socket before giving up loudly.
 constexpr milliseconds kStopGrace{2000};
+// While a link is silent, how often the encoder is asked for a keyframe, as a share of the
+// latency: whatever the link recovers when it returns (the last `latency` of stream, resent)
+// then holds one, and the picture is back the moment the network is.
+constexpr double kSilentKeyframeLatencyShare = 0.5;
+constexpr milliseconds kMinSilentKeyframeInterval{100};
+
+// The receiver plays a packet `latency` after it was sent and skips it if it is not there yet:
+// retransmitting it later only delays what can still be played. libsrt keeps retransmitting
+// for max(latency, 1000 ms) unless the message has a time to live; the TTL makes it send a
+// drop request instead. -1 (no TTL) when the latency cannot be read.
+int negotiated_latency_ms(SRTSOCKET socket) {
+  int32_t latency = 0;
+  int length = sizeof latency;
+  if (srt_getsockflag(socket, SRTO_PEERLATENCY, &latency, &length) == SRT_ERROR || latency <= 0) return -1;
+  return latency;
+}
 
 enum class SendStep { done, would_block, failed };
 
 struct ServeEnd {
   std::string reason;       // why the connection ended; empty when stopped
-  SrtSocket replacement;    // listener mode: a newer ingest to serve instead
+  SrtSocket replacement;    // a newer connection to serve instead (a newer ingest, or a redial)
+};
+
+// A link declared down for silence but kept: a Wi-Fi drop-out often ends with the same path and
+// the same ingest, and a link that resumes sends at once, with no handshake and nothing new for
+// the ingest (or whoever relays from it) to notice. Meanwhile a new connection is made beside
+// it (caller mode) or accepted (listener mode): whichever answers first is served.
+struct Silence {
+  bool active = false;
+  Clock::time_point since{};
+  Clock::time_point next_keyframe{};
+  Clock::time_point next_dial{};
+  SrtDial dial;
 };
 
 }  // namespace
@@ -177,11 +205,12 @@ struct UplinkSender::Impl {
     epoll.add(socket.get(), SRT_EPOLL_OUT | SRT_EPOLL_ERR);
     Clock::time_point now = Clock::now();
     monitor.begin(socket.get(), now);
+    message_ttl_ms = negotiated_latency_ms(socket.get());
     queue.open();  // before on_connected, so the keyframe it asks for is accepted
     if (!peer->empty())
       spdlog::info("uplink {} ({}): ingest connected from {}", destination.name, url_redacted, *peer);
     set_state(LinkState::connected, "");
-    if (callbacks.on_connected) callbacks.on_connected();
+    want_keyframe(false);
 
     std::optional<TsPayload> current;
     size_t offset = 0;
@@ -210,8 +239,14 @@ struct UplinkSender::Impl {
     queue.close();
     monitor.sample(Clock::now());
     monitor.end();
+    silence.dial.cancel();
+    silence.active = false;
     if (!running) lost.clear();
     return end;  // `socket` closes here
+  }
+
+  void want_keyframe(bool silent) {
+    if (callbacks.on_keyframe_wanted) callbacks.on_keyframe_wanted(silent);
   }
 
   SendStep send_payload(SRTSOCKET socket, const TsPayload& payload, size_t* offset, std::string* lost) {
@@ -219,6 +254,7 @@ struct UplinkSender::Impl {
       // The tail goes out at once as a shorter message: it ends a frame, waiting adds latency.
       const size_t length = std::min(payload.size - *offset, size_t{kSrtPayloadSize});
       SRT_MSGCTRL control = srt_msgctrl_default;
+      control.msgttl = message_ttl_ms;
       const auto* bytes = reinterpret_cast<const char*>(payload.data + *offset);
       if (srt_sendmsg2(socket, bytes, static_cast<int>(length), &control) == SRT_ERROR) {
         if (srt_getlasterror(nullptr) == SRT_EASYNCSND) return SendStep::would_block;
@@ -247,7 +283,40 @@ struct UplinkSender::Impl {
   std::string check_link(SRTSOCKET socket, SrtListener* listener, std::string* peer,
                          Clock::time_point now, SrtSocket* replacement) {
     monitor.sample(now);
-    if (std::string reason = loss_reason(socket, now); !reason.empty()) return reason;
+    std::string reason = loss_reason(socket, now);
+    // Rendezvous binds the URL's port: no second connection can be made beside the first.
+    const bool keep_silent_link = settings.url.mode != config::SrtMode::rendezvous;
+    if (!reason.empty() && (!keep_silent_link || srt_getsockstate(socket) >= SRTS_BROKEN)) return reason;
+    if (!reason.empty() && !silence.active) {
+      silence.active = true;
+      silence.since = now;
+      silence.next_keyframe = now;
+      silence.next_dial = now;
+      set_state(LinkState::connecting, reason + "; reconnecting");
+    } else if (reason.empty() && silence.active) {
+      silence.active = false;
+      silence.dial.cancel();
+      ++resumes;
+      spdlog::info("uplink {} ({}): the ingest answers again after {} ms of silence; resumed on the same connection",
+                   destination.name, url_redacted,
+                   std::chrono::duration_cast<milliseconds>(now - silence.since).count());
+      set_state(LinkState::connected, "");
+      want_keyframe(false);
+    }
+    if (silence.active) {
+      if (now >= silence.next_keyframe) {
+        silence.next_keyframe = now + std::max(kMinSilentKeyframeInterval,
+            milliseconds(int(kSilentKeyframeLatencyShare * std::max(message_ttl_ms, 0))));
+        want_keyframe(true);
+      }
+      if (!listener) {
+        if (SrtSocket redialled = redial(now)) {
+          *replacement = std::move(redialled);
+          return "reconnected while the old link stayed silent for " +
+                 std::to_string(std::chrono::duration_cast<milliseconds>(now - silence.since).count()) + " ms";
+        }
+      }
+    }
     if (listener) {
       std::string newer_peer;
       if (SrtSocket newer = listener->accept(0, &newer_peer)) {
@@ -255,6 +324,29 @@ struct UplinkSender::Impl {
         *peer = newer_peer;
         return "replaced by a newer ingest connection from " + newer_peer;
       }
+    }
+    return {};
+  }
+
+  // One step of the connection made beside a silent link; the connected socket when it answers.
+  SrtSocket redial(Clock::time_point now) {
+    LinkFailure failure;
+    if (!silence.dial.active()) {
+      if (now < silence.next_dial) return {};
+      if (!silence.dial.start(settings, &failure)) {
+        silence.next_dial = now + milliseconds(options.reconnect_max_ms);
+        spdlog::warn("uplink {} ({}): {}", destination.name, url_redacted, failure.reason);
+        return {};
+      }
+    }
+    switch (silence.dial.poll(0, &failure)) {
+      case SrtDial::Progress::connected: return silence.dial.take();
+      case SrtDial::Progress::failed:
+        // Nobody answered: the handshake itself kept probing, go again; a refusal waits longer.
+        silence.next_dial = now + milliseconds(failure.unanswered ? options.reconnect_min_ms : options.reconnect_max_ms);
+        spdlog::debug("uplink {} ({}): redial while silent: {}", destination.name, url_redacted, failure.reason);
+        return {};
+      case SrtDial::Progress::pending: return {};
     }
     return {};
   }
@@ -295,6 +387,7 @@ struct UplinkSender::Impl {
     monitor.fill(&stats, now);
     stats.queue_drops = queue.drops();
     stats.reconnects = reconnects;
+    stats.resumes = resumes;
     stats.last_capture_time_us = last_capture_time_us;
     callbacks.on_stats(stats);
   }
@@ -318,7 +411,10 @@ struct UplinkSender::Impl {
   LinkState state = LinkState::stopped;
   std::string reason;
   Clock::time_point next_stats{};
+  int message_ttl_ms = -1;
   uint64_t reconnects = 0;
+  uint64_t resumes = 0;
+  Silence silence;
   int64_t last_capture_time_us = 0;
 
   std::thread thread;  // last: starts after every member above exists
