@@ -83,6 +83,43 @@ TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link 
   CHECK(onair.status()["encoder"]["bitrate_kbps"] == settings.bitrate_kbps);
 }
 
+TEST_CASE("a silent link's extra keyframes are not forced on a destination that is fine") {
+  const uint16_t lost_port = free_udp_port();
+  const uint16_t fine_port = free_udp_port();
+  SrtReceiver lost({.mode = SrtReceiverOptions::Mode::listener, .port = lost_port, .latency_ms = 200});
+  SrtReceiver fine({.mode = SrtReceiverOptions::Mode::listener, .port = fine_port, .latency_ms = 200});
+  ImpairRelay relay(lost_port, {"delay=5"});
+  OnairSettings settings;
+  settings.destinations =
+      "    - { name: venue, url: \"srt://127.0.0.1:" + std::to_string(relay.port()) + "?mode=caller&latency=200\" }\n" +
+      "    - { name: backup, url: \"srt://127.0.0.1:" + std::to_string(fine_port) + "?mode=caller&latency=200\" }";
+  OnairInstance onair(settings);
+  auto state_of = [](const json& s, const std::string& name) {
+    for (const json& d : s["destinations"])
+      if (d.value("name", "") == name) return d.value("state", "");
+    return std::string();
+  };
+  REQUIRE_MESSAGE(onair.wait_status([&](const json& s) {
+    return state_of(s, "venue") == "connected" && state_of(s, "backup") == "connected";
+  }, 10s), onair.log());
+  REQUIRE(wait_until([&] { return fine.byte_count() > 100'000 && lost.byte_count() > 100'000; }, 10s));
+
+  REQUIRE(relay.command("blackout 3000") == "ok");
+  REQUIRE(onair.wait_status([&](const json& s) { return state_of(s, "venue") == "connecting"; }, 3s));
+  const size_t fine_from = fine.byte_count();
+  REQUIRE(wait_until([&] { return state_of(onair.status(), "venue") == "connected"; }, 5s, 50ms));
+  const std::vector<uint8_t> bytes = fine.connection_bytes(0);
+  const size_t from = fine_from - fine_from % 188;
+  const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(from), bytes.end()));
+  INFO(r.summary());
+  // ~2 s the venue link was silent: the backup kept its keyframe every second (the setting),
+  // not one every 100 ms (half the venue link's latency), and decoded cleanly throughout.
+  CHECK(r.duration_s > 1.0);
+  CHECK(r.keyframe_interval_s == doctest::Approx(1.0).epsilon(0.15));
+  CHECK(r.keyframe_pts_s.size() <= 4);
+  CHECK(r.total_errors() == 0);
+}
+
 TEST_CASE("the ingest process restarted ten times (killed or stopped): the stream resumes every time") {
   const uint16_t ingest_port = free_udp_port();
   LoopbackUdp played;  // what the ingest relays on, like a restream to the platform
