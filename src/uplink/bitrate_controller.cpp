@@ -1,5 +1,6 @@
 // The adaptive bitrate rules; see bitrate_controller.hpp for the idea.
 #include "uplink/bitrate_controller.hpp"
+#include "uplink/recovery_keyframes.hpp"
 
 #include <fmt/format.h>
 
@@ -98,10 +99,6 @@ constexpr double kSettleAtMost = 0.25;
 constexpr int64_t kSuddenMemoryMs = 10'000;
 constexpr double kCarriedBias = 0.85;     // the measured rate above errs high more than low
 constexpr int64_t kMaxDrainMs = 2000;     // a link under the floor: settle anyway
-// While draining, a keyframe every half latency (at least this often apart), starting half a
-// latency after the cut: the first frames that get through in time then start the picture
-// again, before the drain is seen to be over (the RTT clears a few hundred ms late).
-constexpr int64_t kMinDrainKeyframeMs = 100;
 // On the wire, video takes ~8% more than its bitrate: TS headers (2%), a PES header and the
 // stuffing that ends each frame, SRT, UDP and IP headers (3.3% of a 1316-byte payload).
 constexpr double kVideoOverhead = 1.08;
@@ -302,9 +299,11 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
       decision = end_drain(sample);
     } else {
       phase_ = AbrPhase::draining;
+      // The first frames that get through in time start the picture again, before the drain
+      // is seen to be over (the RTT clears a few hundred ms late).
       if (sample.now_ms >= next_drain_keyframe_ms_) {
         decision.keyframe = true;
-        next_drain_keyframe_ms_ = sample.now_ms + drain_keyframe_interval_ms();
+        next_drain_keyframe_ms_ = sample.now_ms + recovery_keyframe_interval_ms(latency_ms_);
       }
     }
   } else if (over || (hard && sample.now_ms >= grace_until_ms_)) {
@@ -388,7 +387,7 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   if (drain) {
     draining_ = true;
     sudden_at_ms_ = sample.now_ms;
-    next_drain_keyframe_ms_ = sample.now_ms + drain_keyframe_interval_ms();
+    next_drain_keyframe_ms_ = sample.now_ms + recovery_keyframe_interval_ms(latency_ms_);
     drain_before_kbps_ = before;
     // What the link delivered since the drop showed (the queue it built was full by then), not
     // over the good moments before it.
@@ -465,10 +464,6 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing)
                                    : std::string("send buffer building up");
   return set(std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step))),
              fmt::format("easing: {} near the {} kbps the link last carried", why, capacity_kbps_));
-}
-
-int64_t BitrateController::drain_keyframe_interval_ms() const {
-  return std::max<int64_t>(kMinDrainKeyframeMs, latency_ms_ / 2);
 }
 
 BitrateDecision BitrateController::end_drain(const LinkSample& sample) {

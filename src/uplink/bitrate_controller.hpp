@@ -101,7 +101,6 @@ class BitrateController {
   BitrateDecision raise(const LinkSample& sample);
   BitrateDecision set(int kbps, std::string reason);
   BitrateDecision end_drain(const LinkSample& sample);
-  int64_t drain_keyframe_interval_ms() const;
   double wire_kbps(double video_kbps) const;  // what a video bitrate takes on the link
   int video_kbps(double wire_kbps) const;     // the video bitrate a link rate carries
 
@@ -147,7 +146,7 @@ class BitrateController {
   // A sudden drop is drained at the floor; once the link is clear the bitrate settles here.
   bool draining_ = false;
   int64_t sudden_at_ms_ = -1;     // the last sudden drop's cut (the drain began then)
-  int64_t next_drain_keyframe_ms_ = -1;
+  int64_t next_drain_keyframe_ms_ = -1;  // while draining: a keyframe every half latency
   int drain_before_kbps_ = 0;     // the bitrate the drop hit
   double drain_ratio_ = 1;        // the share the link delivered from the drop to the cut
 };

@@ -107,7 +107,7 @@ bool configure(SRTSOCKET s, const ConnectSettings& settings, bool listener, std:
 bool SrtDial::start(const ConnectSettings& settings, LinkFailure* failure) {
   cancel();
   const config::SrtUrl& url = settings.url;
-  rendezvous_ = url.mode == config::SrtMode::rendezvous;
+  const bool rendezvous = url.mode == config::SrtMode::rendezvous;
   auto fail = [&](std::string reason) {
     *failure = {LinkState::backoff, std::move(reason)};
     cancel();
@@ -121,7 +121,7 @@ bool SrtDial::start(const ConnectSettings& settings, LinkFailure* failure) {
   if (!configure(socket_.get(), settings, false, &error)) return fail(error);
 
   int rc;
-  if (rendezvous_) {
+  if (rendezvous) {
     const uint16_t local_port = settings.rendezvous_local_port ? settings.rendezvous_local_port : url.port;
     const Address local = wildcard_like(remote, local_port);
     rc = srt_rendezvous(socket_.get(), local.get(), local.length, remote.get(), remote.length);
@@ -134,7 +134,7 @@ bool SrtDial::start(const ConnectSettings& settings, LinkFailure* failure) {
     return fail("cannot watch the SRT socket: " + srt_last_error());
   url_ = url;
   // libsrt enforces the timeout (x10 in rendezvous); ours is only a backstop a bit later.
-  const int timeout_ms = settings.connect_timeout_ms * (rendezvous_ ? 10 : 1) + 1000;
+  const int timeout_ms = settings.connect_timeout_ms * (rendezvous ? 10 : 1) + 1000;
   deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   return true;
 }
@@ -162,8 +162,7 @@ SrtSocket SrtDial::take() {
 }
 
 void SrtDial::cancel() {
-  if (socket_) srt_epoll_remove_usock(epoll_.get(), socket_.get());
-  socket_.reset();
+  SrtSocket abandoned = take();  // closed here
 }
 
 ConnectResult connect_out(const ConnectSettings& settings, const KeepWaiting& keep_waiting) {

@@ -50,7 +50,6 @@ class SrtDial {
   SrtSocket socket_;
   SrtEpoll epoll_;
   config::SrtUrl url_;
-  bool rendezvous_ = false;
   std::chrono::steady_clock::time_point deadline_{};
 };
 

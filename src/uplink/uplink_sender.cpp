@@ -12,6 +12,7 @@
 #include "uplink/backoff.hpp"
 #include "uplink/link_monitor.hpp"
 #include "uplink/link_reasons.hpp"
+#include "uplink/recovery_keyframes.hpp"
 #include "uplink/send_queue.hpp"
 #include "uplink/srt_connect.hpp"
 #include "uplink/uplink.hpp"
@@ -26,12 +27,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kHousekeeping{25};
 // How long stop() waits for the thread to close its socket before giving up loudly.
 constexpr milliseconds kStopGrace{2000};
-// While a link is silent, how often the encoder is asked for a keyframe, as a share of the
-// latency: whatever the link recovers in time when it returns (the last `latency` of stream,
-// resent) then holds one, and the picture is back the moment the network is.
-constexpr double kSilentKeyframeLatencyShare = 0.5;
-constexpr milliseconds kMinSilentKeyframeInterval{100};
-
 // The receiver's latency (the larger of both sides' settings); 0 when it cannot be read.
 // (No message TTL from it, so that libsrt would not resend what can no longer be played: tried
 // on scripts/bench-network, it did not help the blackout (86-87 frames lost vs 84 lost or late
@@ -304,8 +299,9 @@ struct UplinkSender::Impl {
     }
     if (silence.active) {
       if (now >= silence.next_keyframe) {
-        silence.next_keyframe = now + std::max(kMinSilentKeyframeInterval,
-            milliseconds(int(kSilentKeyframeLatencyShare * latency_ms)));
+        // What the link recovers in time when it returns (the last `latency` of stream, resent)
+        // then holds a keyframe, and the picture is back the moment the network is.
+        silence.next_keyframe = now + milliseconds(recovery_keyframe_interval_ms(latency_ms));
         want_keyframe(true);
       }
       if (!listener) {
