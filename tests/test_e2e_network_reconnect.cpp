@@ -83,6 +83,75 @@ TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link 
   CHECK(onair.status()["encoder"]["bitrate_kbps"] == settings.bitrate_kbps);
 }
 
+TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once, not at the next scheduled keyframe") {
+  const uint16_t ingest_port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = 200});
+  ImpairRelay relay(ingest_port, {"delay=5"});
+  OnairSettings settings;
+  settings.destinations = caller_to(relay.port());
+  settings.keyframe_interval_s = 4;  // a scheduled keyframe would come up to 4 s after the return
+  OnairInstance onair(settings);
+  REQUIRE(onair.wait_status([](const json& s) { return destination(s).value("state", "") == "connected"; }, 10s));
+  REQUIRE(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
+
+  REQUIRE(relay.command("blackout 600") == "ok");
+  const auto blackout_at = Clock::now();
+  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(590); }, 2s, 5ms));
+  const size_t bytes_at_return = ingest.byte_count();
+  REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 200'000; }, 10s));
+  // Too short to declare the link down (peer_idle_timeout_ms 1000): the same connection throughout.
+  const json d = destination(onair.status());
+  CHECK(d.value("state", "") == "connected");
+  CHECK(d.value("resumes", 1) == 0);
+  CHECK(d.value("reconnects", 1) == 0);
+  CHECK(ingest.connections() == 1);
+  // From 250 ms of quiet on, the encoder was asked for a keyframe every half latency: what the
+  // link recovered when the path came back (its last ~200 ms, resent) starts the picture again.
+  const std::vector<uint8_t> now = ingest.connection_bytes(0);
+  const size_t from = bytes_at_return - bytes_at_return % 188;
+  const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
+  INFO(r.summary());
+  CHECK(r.total_errors() == 0);
+  MESSAGE(r.summary());
+  // (Without those keyframes nothing of it decodes: frames=0 until the scheduled one, checked.)
+  CHECK(r.video_frames > 15);
+  CHECK(r.video_packets_skipped <= 150);  // under 100 ms of video before the first keyframe
+}
+
+TEST_CASE("the venue's uplink drops out under two destinations at once: both get the picture back at once") {
+  const uint16_t ports[2] = {free_udp_port(), free_udp_port()};
+  SrtReceiver main_ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ports[0], .latency_ms = 200});
+  SrtReceiver backup_ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ports[1], .latency_ms = 200});
+  ImpairRelay main_relay(ports[0], {"delay=5"});
+  ImpairRelay backup_relay(ports[1], {"delay=5"});
+  OnairSettings settings;
+  settings.destinations =
+      "    - { name: main, url: \"srt://127.0.0.1:" + std::to_string(main_relay.port()) + "?mode=caller&latency=200\" }\n" +
+      "    - { name: backup, url: \"srt://127.0.0.1:" + std::to_string(backup_relay.port()) + "?mode=caller&latency=200\" }";
+  settings.keyframe_interval_s = 4;
+  OnairInstance onair(settings);
+  REQUIRE(wait_until([&] { return main_ingest.byte_count() > 100'000 && backup_ingest.byte_count() > 100'000; }, 10s));
+
+  // Each destination is connected but quiet: neither is "fine", so neither holds the keyframes back.
+  REQUIRE(main_relay.command("blackout 600") == "ok");
+  REQUIRE(backup_relay.command("blackout 600") == "ok");
+  const auto blackout_at = Clock::now();
+  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(590); }, 2s, 5ms));
+  const size_t main_from = main_ingest.byte_count(), backup_from = backup_ingest.byte_count();
+  REQUIRE(wait_until([&] {
+    return main_ingest.byte_count() > main_from + 150'000 && backup_ingest.byte_count() > backup_from + 150'000;
+  }, 10s));
+  for (auto [ingest, from] : {std::pair{&main_ingest, main_from}, std::pair{&backup_ingest, backup_from}}) {
+    const std::vector<uint8_t> bytes = ingest->connection_bytes(0);
+    const size_t start = from - from % 188;
+    const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(start), bytes.end()));
+    INFO(r.summary());
+    CHECK(r.total_errors() == 0);
+    CHECK(r.video_frames > 10);
+    CHECK(r.video_packets_skipped <= 150);
+  }
+}
+
 TEST_CASE("a silent link's extra keyframes are not forced on a destination that is fine") {
   const uint16_t lost_port = free_udp_port();
   const uint16_t fine_port = free_udp_port();

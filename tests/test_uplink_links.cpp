@@ -127,6 +127,74 @@ TEST_CASE("a link that goes silent is declared down within the idle timeout, kep
   feeder.join();
 }
 
+TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250 ms of quiet, the link stays up") {
+  PeerOptions short_latency;
+  short_latency.latency_ms = 200;
+  TestIngest ingest(short_latency);
+  REQUIRE(ingest.listening());
+  UdpRelay relay(ingest.port());
+  Observer observer;
+  SenderOptions options = fast_options();
+  options.peer_idle_timeout_ms = 2000;
+  config::Destination ingest_at = destination(config::SrtMode::caller, relay.port());
+  ingest_at.url.latency_ms = 200;
+  UplinkSender sender(ingest_at, options, observer.callbacks());
+  sender.start();
+  PeerConnection peer = ingest.accept(seconds(10));
+  REQUIRE(peer.valid());
+  REQUIRE(observer.wait_connections(1));
+
+  std::atomic<bool> feeding{true};
+  std::thread feeder([&] {  // a 30 fps stream with a keyframe every second
+    Stream stream;
+    for (int frame = 0; feeding && frame < 3000; ++frame) {
+      sender.push(stream.make(14, frame % 30 == 0));
+      std::this_thread::sleep_for(milliseconds(33));
+    }
+  });
+  // A link that answers asks for nothing.
+  REQUIRE(observer.wait([](const SenderStats& s, int) { return s.packets_sent > 100; }));
+  size_t reports_before = 0;
+  {
+    std::lock_guard lock(observer.mutex);
+    CHECK(observer.silent_keyframes == 0);
+    reports_before = observer.history.size();
+  }
+  relay.set_blackout(true);
+  const auto blackout_at = Clock::now();
+  REQUIRE(observer.wait_silent_keyframes(1, seconds(2)));
+  const auto first_after = Clock::now() - blackout_at;
+  MESSAGE("first recovery keyframe ", std::chrono::duration_cast<milliseconds>(first_after).count(),
+          " ms into the drop-out");
+  CHECK(first_after >= milliseconds(150));  // 250 ms after the peer was last heard
+  CHECK(first_after < milliseconds(700));
+  CHECK(observer.wait_silent_keyframes(3, seconds(2)));  // then every half latency (100 ms here)
+  relay.set_blackout(false);
+  const auto back_at = Clock::now();
+  // Not declared down: the same connection, connected all along, no reconnect and no resume.
+  REQUIRE(observer.wait([&](const SenderStats& s, int) { return s.peer_silent_ms == 0 && s.packets_sent > 0; }));
+  std::this_thread::sleep_for(milliseconds(300));
+  int asked_after_return = 0;
+  {
+    std::lock_guard lock(observer.mutex);
+    for (size_t i = reports_before; i < observer.history.size(); ++i)
+      CHECK(observer.history[i].state == LinkState::connected);
+    asked_after_return = observer.silent_keyframes;
+  }
+  MESSAGE("drop-out lasted ", std::chrono::duration_cast<milliseconds>(back_at - blackout_at).count(), " ms");
+  CHECK(observer.last().reconnects == 0);
+  CHECK(observer.last().resumes == 0);
+  CHECK_FALSE(ingest.accept(milliseconds(100)).valid());
+  // Once the peer answers, the recovery keyframes stop.
+  std::this_thread::sleep_for(milliseconds(500));
+  {
+    std::lock_guard lock(observer.mutex);
+    CHECK(observer.silent_keyframes == asked_after_return);
+  }
+  feeding = false;
+  feeder.join();
+}
+
 TEST_CASE("push never blocks while stopped or connecting, and an outage is not a queue drop") {
   Stream stream;
   const TsPayload payload = stream.make(70, true);

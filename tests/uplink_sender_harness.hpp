@@ -26,7 +26,7 @@ struct Observer {
   std::condition_variable changed;
   std::vector<SenderStats> history;
   int connections = 0;       // keyframes asked for a connection made (or a silent link resumed)
-  int silent_keyframes = 0;  // keyframes asked for while the link is silent
+  int silent_keyframes = 0;  // keyframes asked for while the peer is quiet (a drop-out)
 
   SenderCallbacks callbacks() {
     return {[this](bool silent) {
@@ -49,6 +49,10 @@ struct Observer {
   }
   bool wait_state(LinkState state, const std::string& reason, milliseconds timeout = seconds(10)) {
     return wait([&](const SenderStats& s, int) { return s.state == state && s.reason == reason; }, timeout);
+  }
+  bool wait_silent_keyframes(int n, milliseconds timeout) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, timeout, [&] { return silent_keyframes >= n; });
   }
   bool wait_connections(int n) {
     return wait([&](const SenderStats& s, int c) { return c >= n && s.state == LinkState::connected; });

@@ -314,10 +314,11 @@ int App::run() {
                                   config_.uplink.reconnect_min_ms, config_.uplink.reconnect_max_ms,
                                   50};  // the bitrate controller's tick
     uplink::SenderCallbacks callbacks;
-    callbacks.on_keyframe_wanted = [this](bool silent) {
-      asio::post(ioc_, [this, silent] {
-        // A silent link's keyframes only while no other destination is fine: they cost it quality.
-        if (silent && board_->any_destination_connected()) return;
+    callbacks.on_keyframe_wanted = [this, name = destination.name](bool silent) {
+      asio::post(ioc_, [this, silent, name] {
+        // A quiet link's keyframes only while no other destination is fine: they cost it quality.
+        // (A venue's uplink failing takes every destination quiet at once: then they all ask.)
+        if (silent && board_->another_destination_reaching(name)) return;
         loop_->post([this] { if (program_) program_->force_keyframe(); });
       });
     };

@@ -97,6 +97,11 @@ bool StatusBoard::any_destination_connected() const {
                      [](const auto& d) { return d.second.state == uplink::LinkState::connected; });
 }
 
+bool StatusBoard::another_destination_reaching(const std::string& name) const {
+  return std::any_of(destinations_.begin(), destinations_.end(),
+                     [&](const auto& d) { return d.first != name && d.second.reaching(); });
+}
+
 control::Readiness StatusBoard::readiness() const {
   if (!media_.program.playing)
     return {false, media_.program_error.empty() ? "program pipeline is not playing" : "program pipeline is not playing: " + media_.program_error};

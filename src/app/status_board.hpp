@@ -53,6 +53,8 @@ class StatusBoard {
 
   StreamState stream_state() const { return state_; }
   bool any_destination_connected() const;
+  // A destination other than `name` is connected and its peer answering (see SenderStats::reaching).
+  bool another_destination_reaching(const std::string& name) const;
   const MediaSnapshot& media() const { return media_; }
   const std::map<std::string, uplink::SenderStats>& destinations() const { return destinations_; }
   double actual_bitrate_bps() const { return actual_bitrate_bps_; }

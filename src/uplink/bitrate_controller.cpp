@@ -1,6 +1,7 @@
 // The adaptive bitrate rules; see bitrate_controller.hpp for the idea.
 #include "uplink/bitrate_controller.hpp"
 #include "uplink/recovery_keyframes.hpp"
+#include "uplink/uplink.hpp"  // kPeerQuietMs: no word from the peer is an outage, not congestion
 
 #include <fmt/format.h>
 
@@ -21,7 +22,6 @@ constexpr double kHardBacklogMs = 250;
 constexpr double kDeficitRatio = 0.85;
 constexpr double kLateShare = 0.8;        // of the SRT latency: see `late` in update()
 constexpr int64_t kOverMs = 300;          // the backlog must stay over the limit longer than a keyframe takes
-constexpr int64_t kSilentMs = 250;        // no word from the peer: an outage, not congestion
 // The RTT floor is the lowest RTT of the last 30 s: long enough that a queue we keep standing
 // in the link (RTT up for seconds) does not become the new normal.
 constexpr int64_t kRttBucketMs = 1000;
@@ -226,7 +226,7 @@ bool BitrateController::backlog_over(const LinkSample& sample, double limit_ms) 
 
 BitrateDecision BitrateController::update(const LinkSample& sample) {
   if (sample.connection != connection_ || !sample.connected) restart_windows(sample);
-  if (!sample.connected || sample.peer_silent_ms >= kSilentMs) {
+  if (!sample.connected || sample.peer_silent_ms >= kPeerQuietMs) {
     phase_ = AbrPhase::outage;
     over_since_ms_ = -1;
     calm_since_ms_ = sample.now_ms;

@@ -21,6 +21,11 @@ struct TsPayload {
   int64_t capture_time_us = 0;  // wall clock (µs since epoch) the frame was captured; 0 = unknown
 };
 
+// A peer that has said nothing this long while data waits is out of reach for now: a drop-out
+// under way, not congestion (a congested link still acknowledges every 10 ms). The bitrate then
+// holds, and the encoder is asked for recovery keyframes (see SenderCallbacks).
+inline constexpr int64_t kPeerQuietMs = 250;
+
 enum class LinkState {
   stopped,     // not asked to send (stream idle)
   connecting,  // caller/rendezvous: handshake under way; listener: waiting for the ingest
@@ -52,6 +57,9 @@ struct SenderStats {
   uint64_t resumes = 0;           // links declared down for silence that came back by themselves
   int64_t peer_silent_ms = 0;     // how long the peer has said nothing while data waits (0: fine)
   int64_t last_capture_time_us = 0;  // capture time of the last payload handed to SRT
+
+  // Connected and answering: what it sends now reaches the ingest.
+  bool reaching() const { return state == LinkState::connected && peer_silent_ms < kPeerQuietMs; }
 };
 
 struct SenderOptions {
@@ -68,8 +76,9 @@ struct SenderOptions {
 struct SenderCallbacks {
   // Called on the sender thread when the encoder should emit a keyframe now: a connection was
   // established or a silent link answers again (silent = false: the receiver starts decoding
-  // at once), or, with silent = true, every half latency while the link is silent, so that
-  // what the link recovers when it comes back starts with one. The owner of the encoder
+  // at once), or, with silent = true, every half latency while the peer has been quiet for
+  // kPeerQuietMs or longer (a drop-out, before and after the link is declared down), so that
+  // what the link recovers when the path comes back starts with one. The owner of the encoder
   // decides about those: other destinations may be fine and need no extra keyframes.
   std::function<void(bool silent)> on_keyframe_wanted;
   // Called on the sender thread on every state change and every stats_interval_ms.

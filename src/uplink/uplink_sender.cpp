@@ -55,7 +55,6 @@ struct ServeEnd {
 struct Silence {
   bool active = false;
   Clock::time_point since{};
-  Clock::time_point next_keyframe{};
   Clock::time_point next_dial{};
   SrtDial dial;
 };
@@ -288,7 +287,6 @@ struct UplinkSender::Impl {
     if (!reason.empty() && !silence.active) {
       silence.active = true;
       silence.since = now;
-      silence.next_keyframe = now;
       silence.next_dial = now;
       set_state(LinkState::connecting, reason + "; reconnecting");
     } else if (reason.empty() && silence.active) {
@@ -301,13 +299,18 @@ struct UplinkSender::Impl {
       set_state(LinkState::connected, "");
       want_keyframe(false);
     }
-    if (silence.active) {
-      if (now >= silence.next_keyframe) {
-        // What the link recovers in time when it returns (the last `latency` of stream, resent)
-        // then holds a keyframe, and the picture is back the moment the network is.
-        silence.next_keyframe = now + milliseconds(recovery_keyframe_interval_ms(latency_ms));
+    // A drop-out under way (quiet, declared down or not yet): what the link recovers in time
+    // when the path returns (the last `latency` of stream, resent) then holds a keyframe, and
+    // the picture is back the moment the network is, not at the next scheduled keyframe.
+    if (silence.active || monitor.peer_silent(now, milliseconds(kPeerQuietMs))) {
+      if (now >= next_recovery_keyframe) {
+        next_recovery_keyframe = now + milliseconds(recovery_keyframe_interval_ms(latency_ms));
         want_keyframe(true);
       }
+    } else {
+      next_recovery_keyframe = now;  // the first as soon as the peer goes quiet
+    }
+    if (silence.active) {
       if (!listener) {
         if (SrtSocket redialled = redial(now)) {
           *replacement = std::move(redialled);
@@ -414,6 +417,7 @@ struct UplinkSender::Impl {
   uint64_t reconnects = 0;
   uint64_t resumes = 0;
   Silence silence;
+  Clock::time_point next_recovery_keyframe{};
   int64_t last_capture_time_us = 0;
 
   std::thread thread;  // last: starts after every member above exists
