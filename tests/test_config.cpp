@@ -141,6 +141,7 @@ TEST_CASE("keys left out take their documented defaults") {
   CHECK(c.uplink.queue_ms == defaults.uplink.queue_ms);
   CHECK(c.uplink.reconnect_min_ms == 200);
   CHECK(c.uplink.reconnect_max_ms == 5000);
+  CHECK(c.uplink.recovery_keyframes);
   CHECK(c.display.sink == "auto");
   CHECK(c.control.listen == "0.0.0.0:8080");
   CHECK(c.control.port == 8080);
@@ -171,6 +172,11 @@ log: { level: debug }
   CHECK(c.display.sink == "none");
   CHECK_FALSE(c.stream.autostart);
   CHECK(c.log.level == "debug");
+  const Config regular_gop = load_valid(R"(sources: { primary: { type: test } }
+uplink: { destinations: [ { url: "srt://127.0.0.1:9000" } ], recovery_keyframes: false }
+control: { token: tok }
+)");
+  CHECK_FALSE(regular_gop.uplink.recovery_keyframes);
 }
 
 TEST_CASE("control.listen accepts IPv4, names, [IPv6] and port 0") {

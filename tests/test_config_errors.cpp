@@ -236,12 +236,14 @@ uplink:
   queue_ms: 100000
   reconnect_min_ms: 3000
   reconnect_max_ms: 2000
+  recovery_keyframes: sometimes
 control: { token: t }
 )",
        {"onair.yaml:4: uplink.peer_idle_timeout_ms: must be 100..600000 ms, got 0",
         "onair.yaml:5: uplink.queue_ms: must be 20..10000 ms, got 100000",
         "onair.yaml:6: uplink.reconnect_min_ms: must be at most uplink.reconnect_max_ms (2000), "
-        "got 3000"}},
+        "got 3000",
+        "onair.yaml:8: uplink.recovery_keyframes: expected true or false, got \"sometimes\""}},
       {"two SRT listeners on one port",
        R"(sources:
   primary: { type: test }

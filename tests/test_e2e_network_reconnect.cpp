@@ -1,6 +1,7 @@
 // build/onair when the uplink dies: a 3 s blackout (the venue Wi-Fi drops out, nothing is
 // closed) is noticed within the idle timeout and the same link streams again within 1 s of the
-// network; an ingest process restarted ten times (killed: found by silence, the connection
+// network; a 600 ms drop-out (one or two destinations) gets the picture back at once thanks to
+// the keyframes asked for while the link is quiet (and none with uplink.recovery_keyframes off); an ingest process restarted ten times (killed: found by silence, the connection
 // dialled meanwhile is served; stopped: says goodbye) is rejoined every time. The encoder never stops.
 #include <doctest/doctest.h>
 
@@ -84,38 +85,45 @@ TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link 
 }
 
 TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once, not at the next scheduled keyframe") {
-  const uint16_t ingest_port = free_udp_port();
-  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = 200});
-  ImpairRelay relay(ingest_port, {"delay=5"});
-  OnairSettings settings;
-  settings.destinations = caller_to(relay.port());
-  settings.keyframe_interval_s = 4;  // a scheduled keyframe would come up to 4 s after the return
-  OnairInstance onair(settings);
-  REQUIRE(onair.wait_status([](const json& s) { return destination(s).value("state", "") == "connected"; }, 10s));
-  REQUIRE(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
+  for (const bool recovery_keyframes : {true, false}) {  // uplink.recovery_keyframes
+    CAPTURE(recovery_keyframes);
+    const uint16_t ingest_port = free_udp_port();
+    SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = 200});
+    ImpairRelay relay(ingest_port, {"delay=5"});
+    OnairSettings settings;
+    settings.destinations = caller_to(relay.port());
+    settings.keyframe_interval_s = 4;  // a scheduled keyframe would come up to 4 s after the return
+    if (!recovery_keyframes) settings.uplink_extra = "  recovery_keyframes: false\n";
+    OnairInstance onair(settings);
+    REQUIRE(onair.wait_status([](const json& s) { return destination(s).value("state", "") == "connected"; }, 10s));
+    REQUIRE(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
 
-  REQUIRE(relay.command("blackout 600") == "ok");
-  const auto blackout_at = Clock::now();
-  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(590); }, 2s, 5ms));
-  const size_t bytes_at_return = ingest.byte_count();
-  REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 200'000; }, 10s));
-  // Too short to declare the link down (peer_idle_timeout_ms 1000): the same connection throughout.
-  const json d = destination(onair.status());
-  CHECK(d.value("state", "") == "connected");
-  CHECK(d.value("resumes", 1) == 0);
-  CHECK(d.value("reconnects", 1) == 0);
-  CHECK(ingest.connections() == 1);
-  // From 250 ms of quiet on, the encoder was asked for a keyframe every half latency: what the
-  // link recovered when the path came back (its last ~200 ms, resent) starts the picture again.
-  const std::vector<uint8_t> now = ingest.connection_bytes(0);
-  const size_t from = bytes_at_return - bytes_at_return % 188;
-  const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
-  INFO(r.summary());
-  CHECK(r.total_errors() == 0);
-  MESSAGE(r.summary());
-  // (Without those keyframes nothing of it decodes: frames=0 until the scheduled one, checked.)
-  CHECK(r.video_frames > 15);
-  CHECK(r.video_packets_skipped <= 150);  // under 100 ms of video before the first keyframe
+    REQUIRE(relay.command("blackout 600") == "ok");
+    const auto blackout_at = Clock::now();
+    REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(590); }, 2s, 5ms));
+    const size_t bytes_at_return = ingest.byte_count();
+    REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 150'000; }, 10s));
+    // Too short to declare the link down (peer_idle_timeout_ms 1000): the same connection throughout.
+    const json d = destination(onair.status());
+    CHECK(d.value("state", "") == "connected");
+    CHECK(d.value("resumes", 1) == 0);
+    CHECK(d.value("reconnects", 1) == 0);
+    CHECK(ingest.connections() == 1);
+    // From 250 ms of quiet on, the encoder was asked for a keyframe every half latency: what the
+    // link recovered when the path came back (its last ~200 ms, resent) starts the picture again.
+    const std::vector<uint8_t> now = ingest.connection_bytes(0);
+    const size_t from = bytes_at_return - bytes_at_return % 188;
+    const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
+    MESSAGE(r.summary());
+    CHECK(r.total_errors() == 0);
+    if (recovery_keyframes) {
+      CHECK(r.keyframe_pts_s.size() >= 2);  // ~100 ms apart
+      CHECK(r.video_frames > 15);
+      CHECK(r.video_packets_skipped <= 150);  // under 100 ms of video before the first keyframe
+    } else {
+      CHECK(r.keyframe_pts_s.size() <= 1);  // at most the scheduled one: the ingest's GOP stays regular
+    }
+  }
 }
 
 TEST_CASE("the venue's uplink drops out under two destinations at once: both get the picture back at once") {

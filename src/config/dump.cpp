@@ -55,6 +55,7 @@ void emit_uplink(YAML::Emitter& out, const UplinkConfig& uplink) {
   out << YAML::Key << "queue_ms" << YAML::Value << uplink.queue_ms;
   out << YAML::Key << "reconnect_min_ms" << YAML::Value << uplink.reconnect_min_ms;
   out << YAML::Key << "reconnect_max_ms" << YAML::Value << uplink.reconnect_max_ms;
+  out << YAML::Key << "recovery_keyframes" << YAML::Value << uplink.recovery_keyframes;
   out << YAML::EndMap;
 }
 

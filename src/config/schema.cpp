@@ -160,7 +160,7 @@ void read_config(const YAML::Node& root, Config& config, Errors& errors) {
                         "abr_policy"}),
                config.encoder);
   MapReader uplink = top.map("uplink", {"destinations", "peer_idle_timeout_ms", "queue_ms",
-                                        "reconnect_min_ms", "reconnect_max_ms"});
+                                        "reconnect_min_ms", "reconnect_max_ms", "recovery_keyframes"});
   read_uplink(uplink, config.uplink, endpoints);
   read_display(top.map("display", {"sink"}), config.display);
   read_control(top.map("control", {"listen", "token", "read_token", "public_health", "tls"}),

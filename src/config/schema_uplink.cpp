@@ -79,6 +79,7 @@ void read_uplink(MapReader& uplink, UplinkConfig& out, std::vector<SrtEndpoint>&
     check_order(uplink, "reconnect_min_ms", out.reconnect_min_ms, "reconnect_max_ms",
                 out.reconnect_max_ms);
   }
+  uplink.read_bool("recovery_keyframes", out.recovery_keyframes);
 }
 
 }  // namespace onair::config::detail

@@ -16,7 +16,7 @@ std::string render_config(const OnairSettings& s, uint16_t http_port) {
   if (!s.backup.empty()) yaml += "  backup: " + s.backup + "\n";
   yaml += "encoder: { type: x264, bitrate_kbps: " + std::to_string(s.bitrate_kbps) +
           ", bitrate_min_kbps: 300, keyframe_interval_s: " + std::to_string(s.keyframe_interval_s) + " }\n";
-  yaml += "uplink:\n  destinations:\n" + s.destinations + "\n";
+  yaml += "uplink:\n  destinations:\n" + s.destinations + "\n" + s.uplink_extra;
   yaml += "display: { sink: none }\n";
   yaml += "control: { listen: \"127.0.0.1:" + std::to_string(http_port) + "\", token: \"" + s.token + "\"" +
           (s.control_extra.empty() ? "" : ", " + s.control_extra) + " }\n";

@@ -24,6 +24,7 @@ struct OnairSettings {
   std::string primary = "{ type: test }";  // YAML flow mapping for sources.primary
   std::string backup;                      // empty = none
   std::string destinations;                // YAML list items, e.g. "- { name: ingest, url: \"srt://...\" }"
+  std::string uplink_extra;                // more keys inside uplink:, e.g. "  queue_ms: 500\n"
   bool autostart = true;
   bool audio = true;
   std::string extra;                       // more top-level YAML
