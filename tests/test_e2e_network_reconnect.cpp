@@ -70,7 +70,7 @@ TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link 
   const uint64_t frames_during = frames_encoded(onair) - frames_before;
   CHECK(frames_during >= uint64_t(0.8 * 30 * std::chrono::duration<double>(since(blackout_at)).count()));
   // What came after the blackout decodes cleanly, and the picture is back at once: the
-  // keyframes asked for while the link was silent (every half latency) were among what it
+  // keyframes asked for while the link was quiet (every quarter latency) were among what it
   // recovered, so hardly anything before the first keyframe is skipped.
   REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 400'000; }, 10s));
   const std::vector<uint8_t> now = ingest.connection_bytes(0);
@@ -109,7 +109,7 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
     CHECK(d.value("resumes", 1) == 0);
     CHECK(d.value("reconnects", 1) == 0);
     CHECK(ingest.connections() == 1);
-    // From 250 ms of quiet on, the encoder was asked for a keyframe every half latency: what the
+    // From 250 ms of quiet on, the encoder was asked for a keyframe every quarter latency: what the
     // link recovered when the path came back (its last ~200 ms, resent) starts the picture again.
     const std::vector<uint8_t> now = ingest.connection_bytes(0);
     const size_t from = bytes_at_return - bytes_at_return % 188;
@@ -117,7 +117,7 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
     MESSAGE(r.summary());
     CHECK(r.total_errors() == 0);
     if (recovery_keyframes) {
-      CHECK(r.keyframe_pts_s.size() >= 2);  // ~100 ms apart
+      CHECK(r.keyframe_pts_s.size() >= 2);  // ~50 ms apart
       CHECK(r.video_frames > 15);
       CHECK(r.video_packets_skipped <= 150);  // under 100 ms of video before the first keyframe
     } else {
@@ -190,7 +190,7 @@ TEST_CASE("a silent link's extra keyframes are not forced on a destination that 
   const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(from), bytes.end()));
   INFO(r.summary());
   // ~2 s the venue link was silent: the backup kept its keyframe every second (the setting),
-  // not one every 100 ms (half the venue link's latency), and decoded cleanly throughout.
+  // not one every 50 ms (a quarter of the venue link's latency), and decoded cleanly throughout.
   CHECK(r.duration_s > 1.0);
   CHECK(r.keyframe_interval_s == doctest::Approx(1.0).epsilon(0.15));
   CHECK(r.keyframe_pts_s.size() <= 4);

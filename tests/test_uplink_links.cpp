@@ -99,7 +99,7 @@ TEST_CASE("a link that goes silent is declared down within the idle timeout, kep
   std::this_thread::sleep_for(milliseconds(700));
   {
     std::lock_guard lock(observer.mutex);
-    CHECK(observer.silent_keyframes >= 5);  // at once, then every half latency (100 ms here)
+    CHECK(observer.silent_keyframes >= 5);  // every quarter latency (50 ms here)
     CHECK(observer.connections == 1);
   }
   const size_t before_return = peer.received.size();
@@ -168,7 +168,7 @@ TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250
           " ms into the drop-out");
   CHECK(first_after >= milliseconds(150));  // 250 ms after the peer was last heard
   CHECK(first_after < milliseconds(700));
-  CHECK(observer.wait_silent_keyframes(3, seconds(2)));  // then every half latency (100 ms here)
+  CHECK(observer.wait_silent_keyframes(3, seconds(2)));  // then every quarter latency (50 ms here)
   relay.set_blackout(false);
   const auto back_at = Clock::now();
   // Not declared down: the same connection, connected all along, no reconnect and no resume.

@@ -76,7 +76,7 @@ struct SenderOptions {
 struct SenderCallbacks {
   // Called on the sender thread when the encoder should emit a keyframe now: a connection was
   // established or a silent link answers again (silent = false: the receiver starts decoding
-  // at once), or, with silent = true, every half latency while the peer has been quiet for
+  // at once), or, with silent = true, every quarter latency while the peer has been quiet for
   // kPeerQuietMs or longer (a drop-out, before and after the link is declared down), so that
   // what the link recovers when the path comes back starts with one. The owner of the encoder
   // decides about those: other destinations may be fine and need no extra keyframes.

@@ -304,7 +304,7 @@ struct UplinkSender::Impl {
     // the picture is back the moment the network is, not at the next scheduled keyframe.
     if (silence.active || monitor.peer_silent(now, milliseconds(kPeerQuietMs))) {
       if (now >= next_recovery_keyframe) {
-        next_recovery_keyframe = now + milliseconds(recovery_keyframe_interval_ms(latency_ms));
+        next_recovery_keyframe = now + milliseconds(quiet_keyframe_interval_ms(latency_ms));
         want_keyframe(true);
       }
     } else {
