@@ -318,7 +318,8 @@ int App::run() {
       asio::post(ioc_, [this, silent, name] {
         // A quiet link's keyframes only while no other destination is fine: they cost it quality.
         // (A venue's uplink failing takes every destination quiet at once: then they all ask.)
-        if (silent && (!config_.uplink.recovery_keyframes || board_->another_destination_reaching(name))) return;
+        if (silent && (!config_.uplink.recovery_keyframes || board_->another_destination_reaching(name)))
+          return;
         loop_->post([this] { if (program_) program_->force_keyframe(); });
       });
     };

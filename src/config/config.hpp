@@ -70,8 +70,8 @@ struct UplinkConfig {
   int queue_ms = 1000;              // per-destination send queue, in media time; overflow drops
   int reconnect_min_ms = 200;       // reconnect backoff, doubling up to max
   int reconnect_max_ms = 5000;
-  // While a link is quiet (a drop-out), ask the encoder for a keyframe every half SRT latency so
-  // the picture is back the moment the path is; off for an ingest that needs a regular GOP.
+  // While a link is quiet (a drop-out), ask the encoder for a keyframe every quarter SRT latency
+  // so the picture is back the moment the path is; off for an ingest that needs a regular GOP.
   bool recovery_keyframes = true;
 };
 
