@@ -59,33 +59,65 @@ TEST_CASE("ingest closed and reopened: the sender reconnects and resumes at a ke
   CHECK(observer.wait([](const SenderStats& s, int) { return s.reconnects == 1; }));
 }
 
-TEST_CASE("a link that goes silent is declared down within the idle timeout, kept, and resumes when the path returns") {
-  PeerOptions short_latency;
-  short_latency.latency_ms = 200;  // what the link may recover on its return: the last 200 ms
-  TestIngest ingest(short_latency);
-  REQUIRE(ingest.listening());
-  UdpRelay relay(ingest.port());
-  Observer observer;
-  SenderOptions options = fast_options();
-  options.peer_idle_timeout_ms = 800;
-  config::Destination ingest_at = destination(config::SrtMode::caller, relay.port());
-  ingest_at.url.latency_ms = 200;
-  UplinkSender sender(ingest_at, options, observer.callbacks());
-  sender.start();
-  PeerConnection peer = ingest.accept(seconds(10));
-  REQUIRE(peer.valid());
-  REQUIRE(observer.wait_connections(1));
+namespace {
 
+// A sender streaming 30 fps with a keyframe every second to a TestIngest through a UdpRelay the
+// test can black out, at a 200 ms latency (what a link may recover on its return: its last 200 ms).
+struct RelayedStream {
+  explicit RelayedStream(int peer_idle_timeout_ms)
+      : ingest(short_latency()), relay(ingest.port()), sender(at(relay.port()), options(peer_idle_timeout_ms),
+                                                              observer.callbacks()) {
+    REQUIRE(ingest.listening());
+    sender.start();
+    peer = ingest.accept(seconds(10));
+    REQUIRE(peer.valid());
+    REQUIRE(observer.wait_connections(1));
+    feeder = std::thread([this] {
+      Stream stream;
+      for (int frame = 0; feeding && frame < 3000; ++frame) {
+        sender.push(stream.make(14, frame % 30 == 0));
+        std::this_thread::sleep_for(milliseconds(33));  // pacing the source, not waiting for logic
+      }
+    });
+  }
+  ~RelayedStream() {
+    feeding = false;
+    if (feeder.joinable()) feeder.join();
+  }
+  static PeerOptions short_latency() {
+    PeerOptions o;
+    o.latency_ms = 200;
+    return o;
+  }
+  static config::Destination at(uint16_t port) {
+    config::Destination d = destination(config::SrtMode::caller, port);
+    d.url.latency_ms = 200;
+    return d;
+  }
+  static SenderOptions options(int peer_idle_timeout_ms) {
+    SenderOptions o = fast_options();
+    o.peer_idle_timeout_ms = peer_idle_timeout_ms;
+    return o;
+  }
+
+  TestIngest ingest;
+  UdpRelay relay;
+  Observer observer;
+  UplinkSender sender;
+  PeerConnection peer;
   std::atomic<bool> feeding{true};
-  std::thread feeder([&] {  // a 30 fps stream with a keyframe every second
-    Stream stream;
-    for (int frame = 0; feeding && frame < 3000; ++frame) {
-      sender.push(stream.make(14, frame % 30 == 0));
-      std::this_thread::sleep_for(milliseconds(33));  // pacing the source, not waiting for logic
-    }
-  });
+  std::thread feeder;
+};
+
+}  // namespace
+
+TEST_CASE("a link that goes silent is declared down within the idle timeout, kept, and resumes when the path returns") {
+  RelayedStream rig(800);
+  TestIngest& ingest = rig.ingest;
+  Observer& observer = rig.observer;
+  PeerConnection& peer = rig.peer;
   REQUIRE(observer.wait([](const SenderStats& s, int) { return s.packets_sent > 20; }));
-  relay.set_blackout(true);
+  rig.relay.set_blackout(true);
   const auto blackout_at = Clock::now();
   const SenderStats at_blackout = observer.last();
   CHECK(observer.wait([](const SenderStats& s, int) {
@@ -105,7 +137,7 @@ TEST_CASE("a link that goes silent is declared down within the idle timeout, kep
   const size_t before_return = peer.received.size();
   const SenderStats at_return = observer.last();
 
-  relay.set_blackout(false);
+  rig.relay.set_blackout(false);
   // The same connection carries on: no new one reached the ingest, and data flows again.
   CHECK(observer.wait([](const SenderStats& s, int) { return s.state == LinkState::connected && s.resumes == 1; }));
   CHECK(peer.receive_until(before_return + 50 * 1316, seconds(5)));
@@ -123,35 +155,12 @@ TEST_CASE("a link that goes silent is declared down within the idle timeout, kep
     std::lock_guard lock(observer.mutex);
     CHECK(observer.connections == 2);  // the resumed link asked for a keyframe at once
   }
-  feeding = false;
-  feeder.join();
 }
 
 TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250 ms of quiet, the link stays up") {
-  PeerOptions short_latency;
-  short_latency.latency_ms = 200;
-  TestIngest ingest(short_latency);
-  REQUIRE(ingest.listening());
-  UdpRelay relay(ingest.port());
-  Observer observer;
-  SenderOptions options = fast_options();
-  options.peer_idle_timeout_ms = 2000;
-  config::Destination ingest_at = destination(config::SrtMode::caller, relay.port());
-  ingest_at.url.latency_ms = 200;
-  UplinkSender sender(ingest_at, options, observer.callbacks());
-  sender.start();
-  PeerConnection peer = ingest.accept(seconds(10));
-  REQUIRE(peer.valid());
-  REQUIRE(observer.wait_connections(1));
-
-  std::atomic<bool> feeding{true};
-  std::thread feeder([&] {  // a 30 fps stream with a keyframe every second
-    Stream stream;
-    for (int frame = 0; feeding && frame < 3000; ++frame) {
-      sender.push(stream.make(14, frame % 30 == 0));
-      std::this_thread::sleep_for(milliseconds(33));
-    }
-  });
+  RelayedStream rig(2000);
+  TestIngest& ingest = rig.ingest;
+  Observer& observer = rig.observer;
   // A link that answers asks for nothing.
   REQUIRE(observer.wait([](const SenderStats& s, int) { return s.packets_sent > 100; }));
   size_t reports_before = 0;
@@ -160,7 +169,7 @@ TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250
     CHECK(observer.silent_keyframes == 0);
     reports_before = observer.history.size();
   }
-  relay.set_blackout(true);
+  rig.relay.set_blackout(true);
   const auto blackout_at = Clock::now();
   REQUIRE(observer.wait_silent_keyframes(1, seconds(2)));
   const auto first_after = Clock::now() - blackout_at;
@@ -169,7 +178,7 @@ TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250
   CHECK(first_after >= milliseconds(150));  // 250 ms after the peer was last heard
   CHECK(first_after < milliseconds(700));
   CHECK(observer.wait_silent_keyframes(3, seconds(2)));  // then every quarter latency (50 ms here)
-  relay.set_blackout(false);
+  rig.relay.set_blackout(false);
   const auto back_at = Clock::now();
   // Not declared down: the same connection, connected all along, no reconnect and no resume.
   REQUIRE(observer.wait([&](const SenderStats& s, int) { return s.peer_silent_ms == 0 && s.packets_sent > 0; }));
@@ -191,8 +200,6 @@ TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250
     std::lock_guard lock(observer.mutex);
     CHECK(observer.silent_keyframes == asked_after_return);
   }
-  feeding = false;
-  feeder.join();
 }
 
 TEST_CASE("push never blocks while stopped or connecting, and an outage is not a queue drop") {
