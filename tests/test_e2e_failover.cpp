@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "support/frame_rig.hpp"
+#include "test_metrics_text.hpp"
 
 using namespace onair::test;
 using nlohmann::json;
@@ -103,6 +104,13 @@ TEST_CASE("primary lost → backup at once; back → failback after the hold; bo
   bool hold_reason = false;
   for (const auto& e : events) hold_reason |= e["reason"] == "primary healthy for 1500 ms";
   CHECK(hold_reason);
+  // /metrics counts each switch, and the keyframe each one started the new source with.
+  const Exposition metrics = parse_prometheus_text(onair.get("/metrics").body);
+  REQUIRE(metrics.has("onair_failovers_total"));
+  double failovers = 0;
+  for (const auto& sample : metrics.families.at("onair_failovers_total").samples) failovers += sample.value;
+  CHECK(failovers >= double(expected.size()));
+  CHECK(metrics.value("onair_encoder_keyframes_forced_total", {{"reason", "switch"}}) == failovers);
 
   // What a viewer got, frame by frame.
   const TsReport report = rig.report();

@@ -104,6 +104,11 @@ TEST_CASE("metrics: valid Prometheus text, every documented metric, figures that
   CHECK(metric(first, "onair_encoder_bitrate_target_bps") <= 1'500'000);  // the ceiling (abr may cut)
   CHECK(metric(first, "onair_uplink_reconnects_total", {{"destination", "ingest"}}) == 0);
   CHECK(metric(first, "process_resident_memory_bytes") > 10e6);
+  // Keyframes out of schedule: the program's first, the connection's; no drop-out, no repair.
+  CHECK(metric(first, "onair_encoder_keyframes_forced_total", {{"reason", "program"}}) == 1);
+  const double link_keyframes = metric(first, "onair_encoder_keyframes_forced_total", {{"reason", "link"}});
+  CHECK(link_keyframes == 1);
+  CHECK(metric(first, "onair_abr_phase", {{"destination", "ingest"}, {"phase", "outage"}}) == 0);
 
   // A second later: frames, bytes, packets and the latency histograms have moved.
   REQUIRE(wait_until(
@@ -154,6 +159,8 @@ TEST_CASE("metrics: valid Prometheus text, every documented metric, figures that
                       },
                       20s),
                   onair.log());
+  // The new connection started with a keyframe.
+  CHECK(metric(scrape(onair), "onair_encoder_keyframes_forced_total", {{"reason", "link"}}) == link_keyframes + 1);
 }
 
 TEST_CASE("status: the same figures, with p50/p95/max of the last 10 s; the stream carries capture stamps") {

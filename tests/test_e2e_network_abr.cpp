@@ -12,6 +12,7 @@
 #include "support/ports.hpp"
 #include "support/srt_peer.hpp"
 #include "support/ts_analyzer.hpp"
+#include "test_metrics_text.hpp"
 #include "uplink_impair.hpp"
 
 using namespace onair::test;
@@ -32,6 +33,28 @@ int encoder_kbps(const OnairInstance& onair) {
   }
 }
 
+// The producer's view: /metrics, the controller's figures for the one destination.
+struct AbrMetrics {
+  double down = -1, up = -1, capacity_bps = -1;
+  int phases_on = 0;
+  std::string phase;
+};
+
+AbrMetrics abr_metrics(const OnairInstance& onair) {
+  const auto e = parse_prometheus_text(onair.get("/metrics").body);
+  AbrMetrics m;
+  const Labels ingest{{"destination", "ingest"}};
+  m.down = e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "down"}}).value_or(-1);
+  m.up = e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "up"}}).value_or(-1);
+  m.capacity_bps = e.value("onair_abr_link_capacity_bps", ingest).value_or(-1);
+  for (const char* phase : {"steady", "congested", "draining", "probing", "outage"})
+    if (e.value("onair_abr_phase", {{"destination", "ingest"}, {"phase", phase}}).value_or(0) == 1) {
+      ++m.phases_on;
+      m.phase = phase;
+    }
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture never stops, full recovery") {
@@ -48,6 +71,9 @@ TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture nev
                   onair.log());
   REQUIRE(wait_until([&] { return ingest.byte_count() > 300'000; }, 10s));
   CHECK(encoder_kbps(onair) == kCeilingKbps);
+  const AbrMetrics clear = abr_metrics(onair);
+  CHECK(clear.down == 0);
+  CHECK(clear.phases_on == 1);
 
   // The uplink drops to 700 kbit/s: the bitrate is under it within 3 s.
   REQUIRE(relay.command("set rate=" + std::to_string(kCapKbps) + " queue=200") == "ok");
@@ -73,6 +99,14 @@ TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture nev
   INFO(abr.dump());
   CHECK(abr["enabled"] == true);
   CHECK(abr["destinations"][0]["decreases"].get<int>() >= 1);
+  // The producer sees the same in /metrics: steps down, and what the narrow link carried.
+  const AbrMetrics narrow = abr_metrics(onair);
+  MESSAGE("/metrics: ", narrow.down, " steps down, ", narrow.up, " up, phase ", narrow.phase, ", link carried ",
+          narrow.capacity_bps / 1000, " kbps of video");
+  CHECK(narrow.down >= 1);
+  CHECK(narrow.phases_on == 1);
+  CHECK(narrow.capacity_bps > 300'000);
+  CHECK(narrow.capacity_bps < kCapKbps * 1000);
 
   // The link recovers: back at the ceiling within 15 s (the bench measures it more finely).
   REQUIRE(relay.command("set rate=0") == "ok");
@@ -80,6 +114,9 @@ TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture nev
   CHECK_MESSAGE(wait_until([&] { return encoder_kbps(onair) == kCeilingKbps; }, 15s), onair.status()["encoder"].dump());
   MESSAGE("back at the ceiling after ",
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - recovered_at).count(), " ms");
+  const AbrMetrics back = abr_metrics(onair);
+  CHECK(back.up > narrow.up);
+  CHECK(back.phases_on == 1);
   REQUIRE(wait_until([&] { return ingest.byte_count() > 0; }, 1s));
   const size_t before = ingest.byte_count();
   REQUIRE(wait_until([&] { return ingest.byte_count() > before + 200'000; }, 10s));

@@ -13,6 +13,7 @@
 #include "support/ports.hpp"
 #include "support/srt_peer.hpp"
 #include "support/ts_analyzer.hpp"
+#include "test_metrics_text.hpp"
 #include "uplink_impair.hpp"
 
 using namespace onair::test;
@@ -30,6 +31,12 @@ milliseconds since(Clock::time_point t) { return std::chrono::duration_cast<mill
 
 uint64_t frames_encoded(const OnairInstance& onair) {
   return onair.status()["program"]["frames_encoded"].get<uint64_t>();
+}
+
+double keyframes_forced(const OnairInstance& onair, const std::string& reason) {
+  return parse_prometheus_text(onair.get("/metrics").body)
+      .value("onair_encoder_keyframes_forced_total", {{"reason", reason}})
+      .value_or(-1);
 }
 
 }  // namespace
@@ -116,11 +123,18 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
     const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
     MESSAGE(r.summary());
     CHECK(r.total_errors() == 0);
+    // The producer sees them in /metrics: one for the connection, the rest for the drop-out.
+    CHECK(keyframes_forced(onair, "link") == 1);
+    const double drop_out = keyframes_forced(onair, "drop_out");
+    MESSAGE(drop_out, " keyframes forced for the drop-out");
     if (recovery_keyframes) {
+      CHECK(drop_out >= 2);
+      CHECK(drop_out <= 12);  // ~(600 - 250 ms) / 50 ms: they stop once the link answers
       CHECK(r.keyframe_pts_s.size() >= 2);  // ~50 ms apart
       CHECK(r.video_frames > 15);
       CHECK(r.video_packets_skipped <= 150);  // under 100 ms of video before the first keyframe
     } else {
+      CHECK(drop_out == 0);
       CHECK(r.keyframe_pts_s.size() <= 1);  // at most the scheduled one: the ingest's GOP stays regular
     }
   }

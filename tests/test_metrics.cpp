@@ -22,6 +22,8 @@ void feed(metrics::Metrics& m, uint64_t frames, uint64_t reconnects, double rtt_
   m.update_source({"primary", true, true, 1});
   m.update_source({"slate", false, true, 0});
   m.count_failover("primary", "slate");
+  m.update_abr({"ingest", "probing", 2, 5 + reconnects, 1.2e6});
+  m.count_keyframe("link");
   m.observe_frame({0.020, 0.002, 0.001, 0.012, 0.005});
 }
 
@@ -42,6 +44,8 @@ TEST_CASE("a fresh registry already parses as Prometheus text") {
   CHECK(e.value("process_resident_memory_bytes") > 0);
   CHECK(e.value("process_start_time_seconds") > 1.6e9);
   CHECK(e.value("onair_failovers_total", {{"from", "backup"}, {"to", "slate"}}) == 0);
+  for (const char* reason : metrics::kKeyframeReasons) CHECK(e.value("onair_encoder_keyframes_forced_total", {{"reason", reason}}) == 0);
+  CHECK_FALSE(e.has("onair_abr_phase"));  // no controller has spoken yet
 }
 
 TEST_CASE("every metric documented in the README is exposed, with the documented type") {
@@ -102,6 +106,16 @@ TEST_CASE("figures move: frames count up, RTT and reconnects follow the link, hi
   CHECK(e.value("onair_stage_latency_seconds_bucket", {{"stage", "encode"}, {"le", "0.02"}}) == 2);
   CHECK(e.value("onair_stage_latency_seconds_bucket", {{"stage", "encode"}, {"le", "0.01"}}) == 0);
   CHECK(e.value("onair_failovers_total", {{"from", "primary"}, {"to", "slate"}}) == 2);
+  CHECK(e.value("onair_encoder_keyframes_forced_total", {{"reason", "link"}}) == 2);
+  CHECK(e.value("onair_encoder_keyframes_forced_total", {{"reason", "drop_out"}}) == 0);
+  CHECK(e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "up"}}) == 6);
+  CHECK(e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "down"}}) == 2);
+  CHECK(e.value("onair_abr_link_capacity_bps", {{"destination", "ingest"}}) == 1.2e6);
+  m.update_abr({"ingest", "congested", 3, 6, 0.9e6});
+  e = parse_prometheus_text(m.render());
+  CHECK(e.value("onair_abr_phase", {{"destination", "ingest"}, {"phase", "congested"}}) == 1);
+  CHECK(e.value("onair_abr_phase", {{"destination", "ingest"}, {"phase", "probing"}}) == 0);
+  CHECK(e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "down"}}) == 3);
   // A counter kept elsewhere (SRT's) that restarts lower never makes ours go back.
   m.update_destination({"ingest", false, 0, 0, 0, 10, 10, 0, 0, 0, 0, 1});
   e = parse_prometheus_text(m.render());

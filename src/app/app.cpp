@@ -68,6 +68,7 @@ class App {
   control::ActionResult select_source(const std::string& name);  // io thread
   control::ActionResult set_bitrate(int64_t kbps);                 // io thread
   void adapt_bitrate(const uplink::SenderStats& stats);            // io thread
+  void force_keyframe(const char* reason);  // io thread; reason: one of metrics::kKeyframeReasons
   void shutdown();                          // io thread
 
   const config::Config& config_;
@@ -145,6 +146,7 @@ void App::build_program(bool display_failed) {
   program_ = program;
   switcher_.set_program(program_);
   program_->force_keyframe();
+  asio::post(ioc_, [this] { metrics_->count_keyframe("program"); });
 }
 
 void App::media_tick() {
@@ -157,11 +159,12 @@ void App::media_tick() {
   if (decision.changed) {
     const Role from = switcher_.active();
     const Role to = to_role(decision.active);
-    switcher_.set_active(to);
+    const bool keyframe = switcher_.set_active(to);
     spdlog::warn("failover: {} → {} ({})", sources::to_string(from), sources::to_string(to), decision.reason);
-    asio::post(ioc_, [this, from, to, reason = decision.reason] {
+    asio::post(ioc_, [this, from, to, keyframe, reason = decision.reason] {
       board_->add_event("source", sources::to_string(from), sources::to_string(to), reason);
       metrics_->count_failover(sources::to_string(from), sources::to_string(to));
+      if (keyframe) metrics_->count_keyframe("switch");  // the new source starts with one
     });
   }
   if (++tick_ % kSnapshotEveryTicks != 0) return;
@@ -258,13 +261,21 @@ control::ActionResult App::set_bitrate(int64_t kbps) {
 void App::adapt_bitrate(const uplink::SenderStats& stats) {
   const int before = abr_->target_kbps();
   const auto decision = abr_->on_stats(stats, media::monotonic_us() / 1000);
-  if (decision.keyframe) loop_->post([this] { if (program_) program_->force_keyframe(); });
+  if (decision.keyframe) force_keyframe("repair");
+  if (const uplink::BitrateController* c = abr_->controller(stats.name))
+    metrics_->update_abr({stats.name, uplink::to_string(c->phase()), c->decreases(), c->increases(),
+                          c->capacity_kbps() * 1000.0});
   const auto kbps = decision.kbps;
   if (!kbps) return;
   loop_->post([this, k = *kbps] { if (program_) program_->set_bitrate_kbps(k); });
   // The log has every step; the event list keeps the cuts and the return to the ceiling.
   if (*kbps < before || *kbps == config_.encoder.bitrate_kbps)
     board_->add_event("encoder", std::to_string(before) + " kbps", std::to_string(*kbps) + " kbps", abr_->last_reason());
+}
+
+void App::force_keyframe(const char* reason) {
+  metrics_->count_keyframe(reason);
+  loop_->post([this] { if (program_) program_->force_keyframe(); });
 }
 
 void App::shutdown() {
@@ -320,7 +331,7 @@ int App::run() {
         // (A venue's uplink failing takes every destination quiet at once: then they all ask.)
         if (silent && (!config_.uplink.recovery_keyframes || board_->another_destination_reaching(name)))
           return;
-        loop_->post([this] { if (program_) program_->force_keyframe(); });
+        force_keyframe(silent ? "drop_out" : "link");
       });
     };
     callbacks.on_stats = [this](const uplink::SenderStats& stats) {

@@ -75,6 +75,10 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& source_healthy = BuildGauge().Name("onair_source_healthy").Help("1 while the source delivers frames").Register(*registry);
   prometheus::Family<prometheus::Counter>& source_restarts = BuildCounter().Name("onair_source_restarts_total").Help("Source pipeline restarts").Register(*registry);
   prometheus::Family<prometheus::Counter>& failovers = BuildCounter().Name("onair_failovers_total").Help("Source switches").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& abr_phase = BuildGauge().Name("onair_abr_phase").Help("1 for the phase of the destination's bitrate controller: steady, congested, draining, probing, outage").Register(*registry);
+  prometheus::Family<prometheus::Counter>& abr_changes = BuildCounter().Name("onair_abr_bitrate_changes_total").Help("Bitrate steps the destination's controller took, down or up").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& abr_capacity = BuildGauge().Name("onair_abr_link_capacity_bps").Help("Video bitrate the destination's link last carried, as the controller measured it (0: not known)").Register(*registry);
+  prometheus::Family<prometheus::Counter>& keyframes = BuildCounter().Name("onair_encoder_keyframes_forced_total").Help("Keyframes asked of the encoder out of its schedule, by reason").Register(*registry);
   prometheus::Family<prometheus::Counter>& cpu = BuildCounter().Name("process_cpu_seconds_total").Help("User and system CPU time").Register(*registry);
   prometheus::Family<prometheus::Gauge>& rss = BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory").Register(*registry);
   prometheus::Family<prometheus::Gauge>& temperature = BuildGauge().Name("onair_cpu_temperature_celsius").Help("CPU temperature (only where the box exposes one)").Register(*registry);
@@ -103,6 +107,7 @@ Metrics::Metrics(const std::string& version, const std::string& encoder, const s
   for (const char* from : {"primary", "backup", "slate"})
     for (const char* to : {"primary", "backup", "slate"})
       if (std::string(from) != to) impl_->failovers.Add({{"from", from}, {"to", to}});
+  for (const char* reason : kKeyframeReasons) impl_->keyframes.Add({{"reason", reason}});
   impl_->cpu.Add({});
   impl_->rss.Add({});
 }
@@ -151,6 +156,17 @@ void Metrics::update_source(const SourceSample& s) {
 void Metrics::count_failover(const std::string& from, const std::string& to) {
   impl_->failovers.Add({{"from", from}, {"to", to}}).Increment();
 }
+
+void Metrics::update_abr(const AbrSample& s) {
+  auto& m = *impl_;
+  for (const char* phase : {"steady", "congested", "draining", "probing", "outage"})
+    m.abr_phase.Add({{"destination", s.destination}, {"phase", phase}}).Set(s.phase == phase ? 1 : 0);
+  advance(m.abr_changes.Add({{"destination", s.destination}, {"direction", "down"}}), double(s.decreases));
+  advance(m.abr_changes.Add({{"destination", s.destination}, {"direction", "up"}}), double(s.increases));
+  m.abr_capacity.Add({{"destination", s.destination}}).Set(s.capacity_bps);
+}
+
+void Metrics::count_keyframe(const std::string& reason) { impl_->keyframes.Add({{"reason", reason}}).Increment(); }
 
 void Metrics::observe_pipeline_latency(double seconds) {
   if (seconds < 0) return;

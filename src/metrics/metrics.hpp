@@ -48,6 +48,18 @@ struct FrameSample {
   double mux_s = -1;       // encoded → TS handed to the senders
 };
 
+// One destination's bitrate controller (encoder.abr on): what it is doing, what it has done.
+struct AbrSample {
+  std::string destination;
+  std::string phase;          // steady | congested | draining | probing | outage
+  uint64_t decreases = 0;     // bitrate steps down (cuts and easing)
+  uint64_t increases = 0;     // bitrate steps up (probing)
+  double capacity_bps = 0;    // the video rate the link last carried (0: not known)
+};
+
+// Why the encoder was asked for a keyframe out of its schedule (see count_keyframe).
+inline constexpr const char* kKeyframeReasons[] = {"program", "switch", "link", "drop_out", "repair"};
+
 struct SourceSample {
   std::string name;  // primary | backup | slate
   bool active = false;
@@ -65,6 +77,11 @@ class Metrics {
   void update_destination(const DestinationSample& sample);
   void update_source(const SourceSample& sample);
   void count_failover(const std::string& from, const std::string& to);
+  void update_abr(const AbrSample& sample);
+  // A keyframe forced on the encoder: `program` (the pipeline (re)built), `switch` (another
+  // source on air), `link` (a link connected or answered again), `drop_out` (a quiet link,
+  // every quarter latency), `repair` (a link clear again after it lost frames: abr).
+  void count_keyframe(const std::string& reason);
   void observe_pipeline_latency(double seconds);  // capture → TS handed to SRT
   void observe_encode_latency(double seconds);    // frame into encoder → encoded frame out
   void observe_frame(const FrameSample& frame);   // both of the above, and every stage

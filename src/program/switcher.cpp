@@ -4,16 +4,17 @@ namespace onair::program {
 
 void Switcher::set_program(std::shared_ptr<ProgramPipeline> program) { program_.store(std::move(program)); }
 
-void Switcher::set_active(sources::Role role) {
+bool Switcher::set_active(sources::Role role) {
   std::lock_guard lock(mutex_);
-  if (active_.exchange(static_cast<int>(role)) == static_cast<int>(role)) return;
+  if (active_.exchange(static_cast<int>(role)) == static_cast<int>(role)) return false;
   auto program = program_.load();
-  if (!program) return;
+  if (!program) return false;
   program->force_keyframe(/*from_next_frame=*/true);
   Latest& latest = latest_[static_cast<size_t>(role)];
   if (latest.sample && media::monotonic_us() - latest.arrived_us <= kFreshUs)
     program->push_video(latest.sample.get(), latest.capture_clock_ns);
   latest.sample.reset();  // shown (or stale): never pushed twice
+  return true;
 }
 
 void Switcher::on_video(sources::Role role, GstSample* sample, GstClockTime capture_clock_ns) {

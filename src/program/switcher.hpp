@@ -20,8 +20,8 @@ class Switcher {
   // Main loop thread.
   void set_program(std::shared_ptr<ProgramPipeline> program);
   // Forces a keyframe and pushes the new source's latest frame (if fresh) so receivers show
-  // the new source at once.
-  void set_active(sources::Role role);
+  // the new source at once. True when it asked for a keyframe (a program runs, the role changed).
+  bool set_active(sources::Role role);
   sources::Role active() const { return static_cast<sources::Role>(active_.load()); }
 
   // Source streaming threads.

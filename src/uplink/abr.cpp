@@ -77,6 +77,13 @@ void AdaptiveBitrate::set_current(int kbps) {
   reason_ = "ceiling set through the API";
 }
 
+const BitrateController* AdaptiveBitrate::controller(const std::string& destination) const {
+  if (!enabled_) return nullptr;
+  for (const Follower& f : followers_)
+    if (f.name == destination) return &f.controller;
+  return nullptr;
+}
+
 nlohmann::json AdaptiveBitrate::status_json() const {
   nlohmann::json destinations = nlohmann::json::array();
   for (const Follower& f : followers_) {

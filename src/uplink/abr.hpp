@@ -43,6 +43,9 @@ class AdaptiveBitrate {
   int target_kbps() const { return applied_kbps_; }
   const std::string& last_reason() const { return reason_; }
   nlohmann::json status_json() const;  // for /api/v1/status
+  // The controller following `destination` (for its metrics), or null: abr off, or a
+  // destination the policy does not listen to.
+  const BitrateController* controller(const std::string& destination) const;
 
  private:
   struct Follower {
