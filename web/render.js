@@ -64,15 +64,21 @@ function rate(mbps) {
   return mbps >= 1 ? `${mbps.toFixed(2)} Mb/s` : `${(mbps * 1000).toFixed(0)} kb/s`;
 }
 
+const QUIET_MS = 250;  // the uplink's kPeerQuietMs
+
 export function renderDestinations(s) {
   $("destinations").innerHTML = (s.destinations || []).map((d) => {
     const up = d.state === "connected";
-    const detail = up
-      ? `${rate(d.send_rate_mbps ?? 0)} · RTT ${(d.rtt_ms ?? 0).toFixed(0)} ms · lost ${d.packets_lost ?? 0} · resent ${d.packets_retransmitted ?? 0}`
-      : esc(d.reason || d.state);
+    // Connected but no answer for a moment (a drop-out; declared down after the idle timeout).
+    const quiet = up && (d.peer_silent_ms ?? 0) >= QUIET_MS;
+    const detail = quiet
+      ? `no answer from the ingest for ${(d.peer_silent_ms / 1000).toFixed(1)} s`
+      : up
+        ? `${rate(d.send_rate_mbps ?? 0)} · RTT ${(d.rtt_ms ?? 0).toFixed(0)} ms · lost ${d.packets_lost ?? 0} · resent ${d.packets_retransmitted ?? 0}`
+        : esc(d.reason || d.state);
     return `<div class="item" data-destination="${esc(d.name)}">
-      <span class="dot ${up ? "ok" : d.state === "stopped" ? "" : "bad"}"></span>
-      <span class="name"><b>${esc(d.name)}</b> <span class="muted">${esc(d.state)}</span></span>
+      <span class="dot ${quiet ? "wait" : up ? "ok" : d.state === "stopped" ? "" : "bad"}"></span>
+      <span class="name"><b>${esc(d.name)}</b> <span class="muted">${esc(quiet ? "connected, quiet" : d.state)}</span></span>
       <span class="detail">${detail}</span>
       <span class="url muted">${esc(d.url)}</span>
     </div>`;
@@ -82,8 +88,26 @@ export function renderDestinations(s) {
   $("encoder").innerHTML = `
     <dt>Encoder</dt><dd>${esc(e.name)} <span class="muted">${esc(e.note)}</span></dd>
     <dt>Bitrate</dt><dd>${e.actual_kbps ?? "–"} of ${e.bitrate_kbps ?? "–"} kb/s (${e.bitrate_min_kbps}–${e.bitrate_max_kbps})</dd>
+    <dt>Adapting</dt><dd id="abr">${adapting(e.abr)}</dd>
     <dt>Program</dt><dd>${p.width}×${p.height} · ${p.fps} fps · ${p.frames_dropped ?? 0} frames dropped</dd>
     <dt>Display</dt><dd>${esc(s.display?.sink)}</dd>`;
+}
+
+// Why the bitrate is where it is: what the controller the encoder follows is doing, and its
+// last step's reason (the host asks "why is the stream at 800 kb/s?").
+const PHASES = {
+  steady: "steady", congested: "cutting: the link is congested", draining: "at the floor until the link clears",
+  probing: "stepping up", outage: "holding: the link is quiet",
+};
+
+function adapting(abr) {
+  if (!abr) return "–";
+  if (!abr.enabled) return `off <span class="muted">(encoder.abr: false; the bitrate stays where it is set)</span>`;
+  const d = (abr.destinations || []).find((x) => x.name === abr.following) || (abr.destinations || [])[0];
+  if (!d) return "on";
+  const cap = abr.ceiling_kbps < abr.max_kbps ? ` · capped at ${abr.ceiling_kbps} kb/s` : "";
+  return `${esc(PHASES[d.phase] || d.phase)} <span class="muted">(${esc(d.name)}${cap})</span>` +
+    (d.reason ? `<br><span class="muted">${esc(d.reason)}</span>` : "");
 }
 
 // The box stamps events in UTC; the host reads the venue's clock.

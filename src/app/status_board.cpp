@@ -158,7 +158,8 @@ nlohmann::json StatusBoard::status_json() const {
                     {"send_buffer_packets", s.send_buffer_packets}, {"bandwidth_mbps", s.bandwidth_mbps},
                     {"send_rate_mbps", s.send_rate_mbps}, {"bytes_sent", s.bytes_sent}, {"packets_sent", s.packets_sent},
                     {"packets_lost", s.packets_lost}, {"packets_retransmitted", s.packets_retransmitted},
-                    {"packets_dropped", s.packets_dropped}, {"queue_drops", s.queue_drops}, {"reconnects", s.reconnects}, {"resumes", s.resumes}});
+                    {"packets_dropped", s.packets_dropped}, {"queue_drops", s.queue_drops}, {"reconnects", s.reconnects}, {"resumes", s.resumes},
+                    {"peer_silent_ms", s.peer_silent_ms}});
     }
     destinations.push_back(std::move(entry));
   }

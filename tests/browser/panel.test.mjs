@@ -20,7 +20,7 @@ const WAIT = 20_000; // every wait is bounded by this
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "onair-browser-"));
 const children = [];
-let base, context, page, httpPort, backupPort;
+let base, context, page, httpPort, backupPort, ingest;
 
 function freeTcpPort() {
   return new Promise((resolve, reject) => {
@@ -101,7 +101,7 @@ before(async () => {
   httpPort = await freeTcpPort();
   const ingestPort = await freeUdpPort();
   backupPort = await freeUdpPort();
-  start("ingest", ["srt-live-transmit", "-q", `srt://127.0.0.1:${ingestPort}?mode=listener&latency=120`, "file://con"]);
+  ingest = start("ingest", ["srt-live-transmit", "-q", `srt://127.0.0.1:${ingestPort}?mode=listener&latency=120`, "file://con"]);
   const config = path.join(work, "onair.yaml");
   fs.writeFileSync(config, `video: { width: 640, height: 360, framerate: 30 }
 audio: { enabled: true, bitrate_kbps: 96 }
@@ -112,7 +112,7 @@ failover: { failback_hold_ms: 1000 }
 encoder: { type: x264, bitrate_kbps: 1500, bitrate_min_kbps: 300 }
 uplink:
   destinations:
-    - { name: ingest, url: "srt://127.0.0.1:${ingestPort}?mode=caller&latency=120" }
+    - { name: ingest, url: "srt://127.0.0.1:${ingestPort}?mode=caller&latency=120&peeridletimeo=4000" }
 display: { sink: none }
 control: { listen: "127.0.0.1:${httpPort}", token: "${TOKEN}" }
 stream: { autostart: true }
@@ -218,6 +218,28 @@ test("the backup camera's QR code and URL are shown", async () => {
   const qr = await api("/api/v1/backup/qr.svg");
   assert.equal(qr.status, 200);
   assert.equal(qr.type, "image/svg+xml");
+});
+
+test("the ingest goes quiet (a venue drop-out): the panel says so at once, then the stream goes on", async () => {
+  // The ingest stops answering (SIGSTOP: nothing closes); the link is declared down only after
+  // peeridletimeo (4 s here), but the host sees the silence from 250 ms on.
+  await page.locator("#abr", { hasText: "steady" }).waitFor();
+  const resumes = (await status()).destinations[0].resumes;
+  ingest.kill("SIGSTOP");
+  try {
+    await page.locator('#destinations [data-destination="ingest"] .dot.wait').waitFor();
+    await page.locator('#destinations [data-destination="ingest"]', { hasText: "no answer from the ingest for" }).waitFor();
+    await page.locator("#abr", { hasText: "holding: the link is quiet" }).waitFor();  // an outage is not congestion
+    await shot("6-drop-out");
+  } finally {
+    ingest.kill("SIGCONT");
+  }
+  await page.locator('#destinations [data-destination="ingest"] .dot.ok').waitFor();
+  await page.locator('#destinations [data-destination="ingest"]', { hasText: "RTT" }).waitFor();
+  const d = (await status()).destinations[0];
+  assert.equal(d.state, "connected");
+  assert.equal(d.resumes, resumes);  // never declared down: the same link went on
+  assert.ok(d.peer_silent_ms < 250, `still quiet: ${d.peer_silent_ms} ms`);
 });
 
 test("phone layout: one column, everything readable", async () => {
