@@ -93,6 +93,23 @@ TEST_CASE("one decision at a time: when it cuts, by how much, and when it holds"
   }
 }
 
+TEST_CASE("easing where no congestion is known yet: the reason names no link rate") {
+  // At the ceiling, never cut: a queue forms (RTT 40 → 80 ms) and the backlog's floor rises to
+  // 150 ms, under the limit. One careful step back, explained by what was seen, nothing more.
+  BitrateController c(500, 4000, 1000);
+  settle(c, 0, 2000);
+  std::vector<std::string> reasons;
+  for (int64_t t = 2000; t <= 5000; t += 50) {
+    LinkSample s = healthy(t);
+    s.rtt_ms = 80;
+    s.send_buffer_ms = std::min(150.0, 60.0 + double(t - 2000) / 5);
+    const BitrateDecision d = c.update(s);
+    if (d.changed) reasons.push_back(d.reason);
+  }
+  REQUIRE_FALSE(reasons.empty());
+  CHECK(reasons.front() == "easing: send buffer building up");
+}
+
 TEST_CASE("never under the floor; a cut is not repeated while the backlog drains") {
   BitrateController c(500, 4000, 1000);
   settle(c, 0, 2000);

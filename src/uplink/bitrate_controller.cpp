@@ -462,8 +462,10 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing)
   ++decreases_;
   const std::string why = queueing ? fmt::format("RTT {:.0f} ms over its {:.0f} ms floor", sample.rtt_ms, rtt_base_ms_)
                                    : std::string("send buffer building up");
+  const std::string near =
+      capacity_kbps_ > 0 ? fmt::format(" near the {} kbps the link last carried", capacity_kbps_) : std::string();
   return set(std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step))),
-             fmt::format("easing: {} near the {} kbps the link last carried", why, capacity_kbps_));
+             "easing: " + why + near);
 }
 
 BitrateDecision BitrateController::end_drain(const LinkSample& sample) {
