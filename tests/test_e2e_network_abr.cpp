@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "metrics/metrics.hpp"
 #include "support/onair_instance.hpp"
 #include "support/ports.hpp"
 #include "support/srt_peer.hpp"
@@ -43,11 +44,10 @@ struct AbrMetrics {
 AbrMetrics abr_metrics(const OnairInstance& onair) {
   const auto e = parse_prometheus_text(onair.get("/metrics").body);
   AbrMetrics m;
-  const Labels ingest{{"destination", "ingest"}};
   m.down = e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "down"}}).value_or(-1);
   m.up = e.value("onair_abr_bitrate_changes_total", {{"destination", "ingest"}, {"direction", "up"}}).value_or(-1);
-  m.capacity_bps = e.value("onair_abr_link_capacity_bps", ingest).value_or(-1);
-  for (const char* phase : {"steady", "congested", "draining", "probing", "outage"})
+  m.capacity_bps = e.value("onair_abr_link_capacity_bps", {{"destination", "ingest"}}).value_or(-1);
+  for (const char* phase : onair::metrics::kAbrPhases)
     if (e.value("onair_abr_phase", {{"destination", "ingest"}, {"phase", phase}}).value_or(0) == 1) {
       ++m.phases_on;
       m.phase = phase;

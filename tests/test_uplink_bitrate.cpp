@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/metrics.hpp"
 #include "uplink/abr.hpp"
 #include "uplink/bitrate_controller.hpp"
 #include "uplink_link_model.hpp"
@@ -434,4 +435,11 @@ TEST_CASE("audio counts in what the link carries: the same congestion cuts the v
     }
     CHECK(c.target_kbps() == expect);
   }
+}
+
+TEST_CASE("every phase has its series in onair_abr_phase") {
+  const std::vector<std::string> names(std::begin(metrics::kAbrPhases), std::end(metrics::kAbrPhases));
+  for (AbrPhase phase : {AbrPhase::steady, AbrPhase::congested, AbrPhase::draining, AbrPhase::probing, AbrPhase::outage})
+    CHECK(std::find(names.begin(), names.end(), to_string(phase)) != names.end());
+  CHECK(names.size() == 5);
 }

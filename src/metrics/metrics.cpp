@@ -159,7 +159,7 @@ void Metrics::count_failover(const std::string& from, const std::string& to) {
 
 void Metrics::update_abr(const AbrSample& s) {
   auto& m = *impl_;
-  for (const char* phase : {"steady", "congested", "draining", "probing", "outage"})
+  for (const char* phase : kAbrPhases)
     m.abr_phase.Add({{"destination", s.destination}, {"phase", phase}}).Set(s.phase == phase ? 1 : 0);
   advance(m.abr_changes.Add({{"destination", s.destination}, {"direction", "down"}}), double(s.decreases));
   advance(m.abr_changes.Add({{"destination", s.destination}, {"direction", "up"}}), double(s.increases));

@@ -51,11 +51,14 @@ struct FrameSample {
 // One destination's bitrate controller (encoder.abr on): what it is doing, what it has done.
 struct AbrSample {
   std::string destination;
-  std::string phase;          // steady | congested | draining | probing | outage
+  std::string phase;          // one of kAbrPhases
   uint64_t decreases = 0;     // bitrate steps down (cuts and easing)
   uint64_t increases = 0;     // bitrate steps up (probing)
   double capacity_bps = 0;    // the video rate the link last carried (0: not known)
 };
+
+// The controller's phases (uplink::AbrPhase, by name): onair_abr_phase has one series each.
+inline constexpr const char* kAbrPhases[] = {"steady", "congested", "draining", "probing", "outage"};
 
 // Why the encoder was asked for a keyframe out of its schedule (see count_keyframe).
 inline constexpr const char* kKeyframeReasons[] = {"program", "switch", "link", "drop_out", "repair"};
