@@ -105,7 +105,7 @@ TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture nev
           narrow.capacity_bps / 1000, " kbps of video");
   CHECK(narrow.down >= 1);
   CHECK(narrow.phases_on == 1);
-  CHECK(narrow.capacity_bps > 300'000);
+  CHECK(narrow.capacity_bps >= 300'000);  // encoder.bitrate_min_kbps: the estimate is never below it
   CHECK(narrow.capacity_bps < kCapKbps * 1000);
 
   // The link recovers: back at the ceiling within 15 s (the bench measures it more finely).
