@@ -54,34 +54,59 @@ TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link 
   const uint64_t frames_before = frames_encoded(onair);
   REQUIRE(relay.command("blackout 3000") == "ok");
   const auto blackout_at = Clock::now();
-  CHECK(onair.wait_status([](const json& s) { return destination(s).value("state", "") != "connected"; }, 3s));
+  json down;
+  CHECK(onair.wait_status([&](const json& s) {
+    down = destination(s);
+    return down.value("state", "") != "connected";
+  }, 3s));
   const milliseconds declared_after = since(blackout_at);
-  MESSAGE("link declared down after ", declared_after.count(), " ms (peer_idle_timeout_ms 1000)");
-  CHECK(declared_after < milliseconds(2000));
-  CHECK(destination(onair.status()).value("reason", "").starts_with("no response from the ingest for "));
+  // onair's own count of the silence when it gave up (the poll above only sees it later on a busy box).
+  const std::string reason = down.value("reason", "");
+  const std::string prefix = "no response from the ingest for ";
+  REQUIRE_MESSAGE(reason.starts_with(prefix), reason);
+  const long silent_ms = std::stol(reason.substr(prefix.size()));
+  MESSAGE("link declared down after ", silent_ms, " ms of silence (peer_idle_timeout_ms 1000), seen by the test after ",
+          declared_after.count(), " ms");
+  CHECK(silent_ms >= 1000);
+  CHECK(silent_ms < 2000);
 
   // Nothing reaches the ingest during the blackout; the first bytes after it come within 1 s of
-  // the network's return, on the same connection (no handshake; the ingest sees no new publisher).
+  // the network's return.
   REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(2900); }, 4s));
   const size_t bytes_at_return = ingest.byte_count();
+  REQUIRE(ingest.connection_bytes(0).size() == bytes_at_return);  // all of it came on the first connection
   REQUIRE_MESSAGE(wait_until([&] { return ingest.byte_count() > bytes_at_return; }, 8s, 10ms), onair.log());
   const milliseconds back_after = since(blackout_at) - milliseconds(3000);
   MESSAGE("streaming again ", back_after.count(), " ms after the blackout ended");
   CHECK(back_after <= milliseconds(1000));
-  CHECK(ingest.connections() == 1);
-  CHECK(onair.wait_status([](const json& s) {
-    return destination(s).value("state", "") == "connected" && destination(s).value("resumes", 0) == 1 &&
-           destination(s).value("reconnects", 1) == 0;
-  }, 2s));
+  // Usually the old link answers first and resumes: no handshake, nothing new for the ingest.
+  // The connection dialled beside it (for an ingest that restarted) may answer first on a busy
+  // box; then that one is served. When the old link wins, a dial already under way may still
+  // have reached the ingest before onair dropped it: it carries nothing.
+  json d;
+  REQUIRE_MESSAGE(onair.wait_status([&](const json& s) {
+    d = destination(s);
+    return d.value("state", "") == "connected" && d.value("resumes", 0) + d.value("reconnects", 0) == 1;
+  }, 2s), d.dump());
+  const bool resumed = d.value("resumes", 0) == 1;
+  const std::string outcome =
+      resumed ? "resumed on the same connection" : "reconnected: the connection dialled beside it answered first";
+  MESSAGE(outcome);
+  if (resumed) {
+    CHECK(ingest.connections() <= 2);
+    CHECK(ingest.connection_bytes(1).empty());
+  } else {
+    CHECK(ingest.connections() == 2);
+  }
   // The encoder (and the display) never noticed: frames kept coming at ~30 fps throughout.
   const uint64_t frames_during = frames_encoded(onair) - frames_before;
   CHECK(frames_during >= uint64_t(0.8 * 30 * std::chrono::duration<double>(since(blackout_at)).count()));
-  // What came after the blackout decodes cleanly, and the picture is back at once: the
-  // keyframes asked for while the link was quiet (every quarter latency) were among what it
-  // recovered, so hardly anything before the first keyframe is skipped.
+  // What came after the blackout decodes cleanly, and the picture is back at once: a resumed link
+  // recovers the keyframes asked for while it was quiet (every quarter latency), a new connection
+  // starts with one, so hardly anything before the first keyframe is skipped.
   REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 400'000; }, 10s));
-  const std::vector<uint8_t> now = ingest.connection_bytes(0);
-  const size_t from = bytes_at_return - bytes_at_return % 188;
+  const std::vector<uint8_t> now = ingest.connection_bytes(resumed ? 0 : 1);
+  const size_t from = resumed ? bytes_at_return - bytes_at_return % 188 : 0;
   const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
   INFO(r.summary());
   CHECK(r.total_errors() == 0);
@@ -195,19 +220,24 @@ TEST_CASE("a silent link's extra keyframes are not forced on a destination that 
   }, 10s), onair.log());
   REQUIRE(wait_until([&] { return fine.byte_count() > 100'000 && lost.byte_count() > 100'000; }, 10s));
 
+  // The window starts with the blackout (not when a status poll first sees the venue link
+  // down: on a busy box that can be late) and ends when the venue link is back.
+  const size_t fine_from = fine.byte_count();
   REQUIRE(relay.command("blackout 3000") == "ok");
   REQUIRE(onair.wait_status([&](const json& s) { return state_of(s, "venue") == "connecting"; }, 3s));
-  const size_t fine_from = fine.byte_count();
   REQUIRE(wait_until([&] { return state_of(onair.status(), "venue") == "connected"; }, 5s, 50ms));
   const std::vector<uint8_t> bytes = fine.connection_bytes(0);
   const size_t from = fine_from - fine_from % 188;
   const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(from), bytes.end()));
   INFO(r.summary());
-  // ~2 s the venue link was silent: the backup kept its keyframe every second (the setting),
-  // not one every 50 ms (a quarter of the venue link's latency), and decoded cleanly throughout.
-  CHECK(r.duration_s > 1.0);
+  // ~3 s the venue link was quiet (~2 s of it declared down): the backup kept its keyframe every
+  // second (the setting), not one every 50 ms (a quarter of the venue link's latency: ~50 of
+  // them), and decoded cleanly throughout (from its first keyframe in the window: up to 1 s in).
+  // The one keyframe for the venue link's return, when it is already in the window, is shared by
+  // the backup (one encoder).
+  CHECK(r.duration_s > 1.5);
   CHECK(r.keyframe_interval_s == doctest::Approx(1.0).epsilon(0.15));
-  CHECK(r.keyframe_pts_s.size() <= 4);
+  CHECK(r.keyframe_pts_s.size() <= 5);
   CHECK(r.total_errors() == 0);
 }
 

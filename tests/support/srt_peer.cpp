@@ -116,6 +116,7 @@ struct SrtReceiver::Sockets {
   SrtEpoll epoll;
   SrtSocket listener;
   std::vector<SrtSocket> connections;
+  std::map<int, std::size_t> segment_of;  // each connection's bytes go to its own segment
   std::chrono::steady_clock::time_point next_attempt{};
 };
 
@@ -260,6 +261,7 @@ void SrtReceiver::add_connection(Sockets& s, int sock) {
   srt_epoll_add_usock(s.epoll.get(), sock, &in_events);
   open_connections_ = s.connections.size();
   std::lock_guard lock(mutex_);
+  s.segment_of[sock] = segments_.size();
   segments_.emplace_back();
 }
 
@@ -269,7 +271,7 @@ void SrtReceiver::drain(Sockets& s, int sock) {
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
     int n = srt_recvmsg(sock, buf.data(), static_cast<int>(buf.size()));
     if (n > 0) {
-      append(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<std::size_t>(n));
+      append(s.segment_of[sock], reinterpret_cast<const uint8_t*>(buf.data()), static_cast<std::size_t>(n));
       continue;
     }
     broken = !(n == SRT_ERROR && srt_getlasterror(nullptr) == SRT_EASYNCRCV);
@@ -282,6 +284,7 @@ void SrtReceiver::drain(Sockets& s, int sock) {
   if (broken) {
     srt_epoll_remove_usock(s.epoll.get(), sock);
     std::erase_if(s.connections, [sock](const SrtSocket& c) { return c.get() == sock; });
+    s.segment_of.erase(sock);
     open_connections_ = s.connections.size();
   }
 }
@@ -289,6 +292,7 @@ void SrtReceiver::drain(Sockets& s, int sock) {
 void SrtReceiver::close_all(Sockets& s) {
   for (auto& c : s.connections) srt_epoll_remove_usock(s.epoll.get(), c.get());
   s.connections.clear();
+  s.segment_of.clear();
   open_connections_ = 0;
   if (s.listener) {
     srt_epoll_remove_usock(s.epoll.get(), s.listener.get());
@@ -308,13 +312,13 @@ bool SrtReceiver::accept_streamid(int sock, const char* streamid) {
   return false;
 }
 
-void SrtReceiver::append(const uint8_t* data, std::size_t size) {
+void SrtReceiver::append(std::size_t segment, const uint8_t* data, std::size_t size) {
   std::lock_guard lock(mutex_);
   byte_count_ += size;
   ++message_count_;
   ++message_sizes_[size];
-  if (kept_bytes_ + size > options_.max_bytes || segments_.empty()) return;
-  segments_.back().insert(segments_.back().end(), data, data + size);
+  if (kept_bytes_ + size > options_.max_bytes || segment >= segments_.size()) return;
+  segments_[segment].insert(segments_[segment].end(), data, data + size);
   kept_bytes_ += size;
 }
 

@@ -41,7 +41,8 @@ struct SrtReceiverOptions {
 // lingering too) and keeps accepting after a sender goes away. caller: calls host:port and
 // calls again, every retry_interval, whenever it is not connected.
 // Bytes are kept per connection, in accept/connect order: a reconnect starts a new segment
-// (a new TS stream joined mid-GOP), so analyse connection_bytes(i) rather than the seam.
+// (a new TS stream joined mid-GOP), so analyse connection_bytes(i) rather than the seam. An old
+// connection that is still sending after a newer one was accepted keeps filling its own segment.
 class SrtReceiver {
  public:
   explicit SrtReceiver(SrtReceiverOptions options);  // starts receiving at once
@@ -84,7 +85,7 @@ class SrtReceiver {
   void add_connection(Sockets& s, int sock);  // takes ownership of the SRT socket
   void drain(Sockets& s, int sock);
   void close_all(Sockets& s);
-  void append(const uint8_t* data, std::size_t size);
+  void append(std::size_t segment, const uint8_t* data, std::size_t size);
   void set_reject(int code, std::string reason);
   void set_error(std::string error);
   template <class T>
