@@ -55,6 +55,17 @@ AbrMetrics abr_metrics(const OnairInstance& onair) {
   return m;
 }
 
+// The controller's decisions ("abr: ..." lines) out of onair's log: what a failing check needs.
+std::string abr_log_lines(const std::string& log) {
+  std::string out;
+  for (size_t i = log.find("abr:"); i != std::string::npos; i = log.find("abr:", i)) {
+    const size_t end = std::min(log.find('\n', i), log.size());
+    out.append(log, i, end - i).push_back('\n');
+    i = end;
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture never stops, full recovery") {
@@ -105,6 +116,7 @@ TEST_CASE("bandwidth step down and back up: the bitrate follows, the picture nev
           narrow.capacity_bps / 1000, " kbps of video");
   CHECK(narrow.down >= 1);
   CHECK(narrow.phases_on == 1);
+  INFO("the controller's decisions:\n", abr_log_lines(onair.log()));
   CHECK(narrow.capacity_bps >= 300'000);  // encoder.bitrate_min_kbps: the estimate is never below it
   CHECK(narrow.capacity_bps < kCapKbps * 1000);
 

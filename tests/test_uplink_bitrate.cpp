@@ -109,6 +109,60 @@ TEST_CASE("easing where no congestion is known yet: the reason names no link rat
   }
   REQUIRE_FALSE(reasons.empty());
   CHECK(reasons.front() == "easing: send buffer building up");
+  // The rate that built the queue is now known to be too much: the climb back is careful.
+  const int known = c.capacity_kbps();
+  CHECK(known > c.target_kbps());
+  CHECK(known < 4000);  // the last ease's rate: the one before it built the queue too
+  std::string climb;
+  for (int64_t t = 5050; t <= 9000 && climb.empty(); t += 50) {
+    const BitrateDecision d = c.update(healthy(t));
+    if (d.changed) climb = d.reason;
+  }
+  CHECK(climb.rfind("probing: ", 0) == 0);  // a careful step near it, not a fast climb ("link clear")
+  CHECK(climb.find("the " + std::to_string(known) + " kbps the link last carried") != std::string::npos);
+}
+
+TEST_CASE("a probe past the rate the link carried: an RTT creeping up keeps that rate in memory") {
+  // Congestion at 4000 kbps (the link delivers half) is cut; the climb back passes the rate the
+  // link carried. With the RTT flat the link has improved and that rate is forgotten; with the
+  // RTT creeping up 12 ms a second (a queue forming at ~1% over a narrow link: the queueing
+  // threshold, 60 ms, is crossed after 1.7 s) it is not, and the queue is eased off instead.
+  for (const bool creeping : {false, true}) {
+    CAPTURE(creeping);
+    BitrateController c(500, 4000, 1000);
+    settle(c, 0, 2000);
+    const uint64_t submitted0 = healthy(2000).packets_submitted;
+    for (int64_t t = 2000; t <= 2800; t += 50) {
+      LinkSample s = healthy(t);
+      s.send_buffer_packets = 20 + (s.packets_submitted - submitted0) / 2;
+      if (t >= 2500) s.send_buffer_ms = 400;
+      c.update(s);
+    }
+    REQUIRE(c.target_kbps() == 1700);
+    const int carried = c.capacity_kbps();
+    REQUIRE(carried == 2000);
+    int64_t t = 2850;
+    for (; t < 20'000 && c.target_kbps() < 1.06 * carried; t += 50) c.update(healthy(t));
+    REQUIRE(c.target_kbps() >= 1.06 * carried);
+    const int64_t past = t;
+    int forgotten_at = -1;
+    const uint64_t decreases = c.decreases();
+    for (; t <= past + 2500; t += 50) {
+      LinkSample s = healthy(t);
+      if (creeping) s.rtt_ms = 40 + 12.0 * double(t - past) / 1000;
+      c.update(s);
+      if (c.capacity_kbps() == 0 && forgotten_at < 0) forgotten_at = int(t - past);
+    }
+    if (creeping) {
+      CHECK(forgotten_at == -1);
+      CHECK(c.capacity_kbps() > 0);
+      CHECK(c.decreases() == decreases + 1);
+      CHECK(c.last_reason().rfind("easing: RTT", 0) == 0);
+    } else {
+      CHECK(forgotten_at > 0);
+      CHECK(forgotten_at <= 2000);
+    }
+  }
 }
 
 TEST_CASE("never under the floor; a cut is not repeated while the backlog drains") {

@@ -73,6 +73,11 @@ constexpr double kGrowSlackMs = 30;
 constexpr double kGrowRtts = 0.5;
 constexpr int64_t kEaseAfterMs = 500;     // building or queueing this long before easing
 constexpr int64_t kConfirmMs = 1500;      // clear above the old rate this long: the link improved
+// ... unless the RTT crept up meanwhile by half the queue slack: a queue forming slowly in the
+// link, under the queueing threshold still (a probe 6% over a 700 kbit/s link fills a 200 ms
+// router queue in 3 s). Seen: without this a probe past the rate the link had carried was taken
+// for an improved link, the capacity forgotten, and the fast climb overflowed the link again.
+constexpr double kConfirmRttShare = 0.5;
 constexpr int64_t kAboveIntervalMs = 500; // raise interval once past the old rate
 // Near the rate where the link congested, climb 3% a step; clearly past it, climb fast.
 constexpr double kCarefulLow = 0.95;
@@ -246,6 +251,15 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   for (const Point& p : window_)
     if (p.now_ms >= sample.now_ms - kQueueWindowMs) recent_rtt_ms = std::min(recent_rtt_ms, p.rtt_ms);
   bool queueing = recent_rtt_ms > queue_ceiling_ms();
+  if (above_since_ms_ >= 0) {
+    if (above_rtt_ms_ <= 0) above_rtt_ms_ = recent_rtt_ms;
+    else if (recent_rtt_ms > above_rtt_ms_ + kConfirmRttShare * (queue_ceiling_ms() - rtt_base_ms_)) {
+      above_since_ms_ = sample.now_ms;  // not clear yet: the confirmation starts again from here
+      above_rtt_ms_ = recent_rtt_ms;
+    } else {
+      above_rtt_ms_ = std::min(above_rtt_ms_, recent_rtt_ms);
+    }
+  }
   // An RTT that stays up, flat, for seconds while the bitrate is at its floor is the path's own
   // (a narrow link's serialization, a longer route): it becomes the floor, or nothing would ever
   // climb again. (Above the floor it may be a queue of ours: easing tells, see below.)
@@ -437,7 +451,10 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
     next = target_kbps_ + std::max(kCarefulMinStepKbps, round_down_10(target_kbps_ * kCarefulStep));
     // Past the old rate every step must prove itself longer before the next.
     if (target_kbps_ >= capacity_kbps_) next_raise_ms_ = sample.now_ms + kAboveIntervalMs;
-    if (next >= kCarefulHigh * capacity_kbps_ && above_since_ms_ < 0) above_since_ms_ = sample.now_ms;
+    if (next >= kCarefulHigh * capacity_kbps_ && above_since_ms_ < 0) {
+      above_since_ms_ = sample.now_ms;
+      above_rtt_ms_ = 0;  // the next sample's
+    }
     how = fmt::format("careful step near the {} kbps the link last carried", capacity_kbps_);
   }
   ++increases_;
@@ -454,16 +471,20 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing)
     const double growth = (sample.rtt_ms - then->rtt_ms) / double(sample.now_ms - then->now_ms);
     step = std::clamp(growth + kEaseStep, kEaseStep, kMaxEaseStep);
   }
-  // The rate that built the queue is more than the link carries, whatever was thought before.
-  if (capacity_kbps_ > 0) capacity_kbps_ = std::min(capacity_kbps_, target_kbps_);
+  const std::string near =
+      capacity_kbps_ > 0 ? fmt::format(" near the {} kbps the link last carried",
+                                       std::min(capacity_kbps_, target_kbps_))
+                         : std::string();
+  // The rate that built the queue is more than the link carries, whatever was thought before;
+  // when nothing was known, it is now the rate to climb back to carefully (a fast climb from
+  // here would overflow the link again).
+  capacity_kbps_ = capacity_kbps_ > 0 ? std::min(capacity_kbps_, target_kbps_) : target_kbps_;
   next_raise_ms_ = sample.now_ms + kHoldMs;
   above_since_ms_ = -1;
   capacity_at_ms_ = sample.now_ms;  // the old rate still holds
   ++decreases_;
   const std::string why = queueing ? fmt::format("RTT {:.0f} ms over its {:.0f} ms floor", sample.rtt_ms, rtt_base_ms_)
                                    : std::string("send buffer building up");
-  const std::string near =
-      capacity_kbps_ > 0 ? fmt::format(" near the {} kbps the link last carried", capacity_kbps_) : std::string();
   return set(std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step))),
              "easing: " + why + near);
 }

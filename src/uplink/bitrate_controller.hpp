@@ -134,6 +134,7 @@ class BitrateController {
   int capacity_kbps_ = 0;
   int64_t capacity_at_ms_ = 0;
   int64_t above_since_ms_ = -1;   // clear above the remembered capacity since then
+  double above_rtt_ms_ = 0;       // ... with the RTT (lowest of the last 300 ms) this low
   int64_t next_cut_ms_ = 0;
   int64_t next_raise_ms_ = 0;
   int64_t grace_until_ms_ = 0;     // until then only backlog growth past grace_backlog_ms_ counts
