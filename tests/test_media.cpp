@@ -72,7 +72,7 @@ TEST_CASE("every shipped encoder fragment follows the naming contract") {
     CHECK((f.header("bitrate-unit") == "kbps" || f.header("bitrate-unit") == "bps"));
     CHECK_FALSE(f.header("bitrate-property").empty());
     const std::string text = f.render("", {{"bitrate_kbps", "1"}, {"bitrate_bps", "1000"}, {"keyint_frames", "30"},
-                                           {"framerate", "30"}, {"width", "1280"}, {"height", "720"}});
+                                           {"vbv_ms", "250"}, {"framerate", "30"}, {"width", "1280"}, {"height", "720"}});
     CHECK(text.find("name=venc") != std::string::npos);
   }
 }
@@ -85,7 +85,7 @@ TEST_CASE("shipped fragments whose elements exist here parse as real GStreamer p
       CAPTURE(f.path);
       if (!f.missing_elements().empty()) continue;  // hardware this box lacks: checked by name above
       const std::string body = f.render("", {{"bitrate_kbps", "1000"}, {"bitrate_bps", "1000000"}, {"keyint_frames", "30"},
-                                             {"framerate", "30"}, {"width", "320"}, {"height", "240"}});
+                                             {"vbv_ms", "250"}, {"framerate", "30"}, {"width", "320"}, {"height", "240"}});
       const std::string head = "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=320,height=240 ! ";
       const bool is_encoder = std::string(dir) == "/encoders";
       CHECK_NOTHROW(onair::media::parse_pipeline(head + body + (is_encoder ? " ! fakesink" : ""), f.path));

@@ -1,7 +1,9 @@
 // Encoder and display choice against this box's real GStreamer registry. The box has no GPU:
 // hardware profiles are checked by element availability, and their absence must be explained.
 #include <doctest/doctest.h>
+#include <gst/app/gstappsink.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "media/gst.hpp"
@@ -60,9 +62,69 @@ TEST_CASE("display: none is always available; auto without any display picks non
 TEST_CASE("render_encoder fills bitrate in the fragment's unit") {
   const auto fragments = onair::media::load_fragments(kPipelines + "/encoders");
   for (const auto& f : fragments) {
-    const std::string text = render_encoder(f, 2500, 30, kFormat);
+    const std::string text = render_encoder(f, 2500, 30, 500, kFormat);
     CAPTURE(f.path);
     if (f.header("bitrate-unit") == "bps") CHECK(text.find("2500000") != std::string::npos);
     else CHECK(text.find("=2500 ") != std::string::npos);
   }
+}
+
+TEST_CASE("the encoder's rate-control buffer is half the tightest SRT latency, within 100..500 ms") {
+  CHECK(encoder_buffer_ms({}) == 500);           // no destination: x264's usual buffer
+  CHECK(encoder_buffer_ms({200}) == 100);
+  CHECK(encoder_buffer_ms({500}) == 250);
+  CHECK(encoder_buffer_ms({2000, 400}) == 200);  // the tightest destination decides
+  CHECK(encoder_buffer_ms({120}) == 100);        // never below 100 ms: keyframes need room
+  CHECK(encoder_buffer_ms({0}) == 100);
+  CHECK(encoder_buffer_ms({4000}) == 500);
+}
+
+TEST_CASE("x264 renders the rate-control buffer it is given") {
+  const auto fragments = onair::media::load_fragments(kPipelines + "/encoders");
+  const auto x264 = std::find_if(fragments.begin(), fragments.end(), [](const auto& f) { return f.header("name") == "x264"; });
+  REQUIRE(x264 != fragments.end());
+  CHECK(render_encoder(*x264, 2500, 30, 120, kFormat).find("vbv-buf-capacity=120 ") != std::string::npos);
+  CHECK(render_encoder(*x264, 2500, 30, 500, kFormat).find("vbv-buf-capacity=500 ") != std::string::npos);
+}
+
+namespace {
+// Encodes 5 s of noise (every frame incompressible: the worst case for keyframe size) through the
+// x264 fragment; returns the sizes of its keyframes after the first (x264 starts its buffer full).
+std::vector<size_t> x264_keyframe_sizes(int bitrate_kbps, int buffer_ms) {
+  const auto fragments = onair::media::load_fragments(kPipelines + "/encoders");
+  const auto x264 = std::find_if(fragments.begin(), fragments.end(), [](const auto& f) { return f.header("name") == "x264"; });
+  REQUIRE(x264 != fragments.end());
+  const ProbeFormat format{640, 360, 30};
+  auto pipeline = onair::media::parse_pipeline(
+      "videotestsrc pattern=snow num-buffers=150 ! video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! " +
+          render_encoder(*x264, bitrate_kbps, 30, buffer_ms, format) + " ! appsink name=out sync=false",
+      "x264 keyframe probe");
+  auto sink = onair::media::child(pipeline.get(), "out");
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  std::vector<size_t> sizes;
+  bool first = true;
+  while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink.get()), 10 * GST_SECOND)) {
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
+      if (!first) sizes.push_back(gst_buffer_get_size(buffer));
+      first = false;
+    }
+    gst_sample_unref(sample);
+  }
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  return sizes;
+}
+}  // namespace
+
+TEST_CASE("real x264: a keyframe stays within the rate-control buffer it is given") {
+  onair::media::init_gstreamer();
+  const int kbps = 690;
+  const auto tight = x264_keyframe_sizes(kbps, 100);
+  const auto loose = x264_keyframe_sizes(kbps, 500);
+  REQUIRE(tight.size() == 4);
+  REQUIRE(loose.size() == 4);
+  const size_t budget = size_t(kbps) * 100 / 8;  // 100 ms of 690 kbps, in bytes
+  for (size_t size : tight) CHECK(size <= budget);
+  // Unconstrained, noise makes keyframes far bigger (measured 7.5 to 14.5 kB): the limit matters.
+  CHECK(*std::max_element(loose.begin(), loose.end()) > budget);
 }

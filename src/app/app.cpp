@@ -115,6 +115,9 @@ void App::build_program(bool display_failed) {
   program::ProgramOptions options{config_.video.width, config_.video.height, config_.video.framerate,
                                   config_.audio.enabled, config_.audio.bitrate_kbps, config_.encoder,
                                   display_.name, pipelines_};
+  std::vector<int> latencies_ms;
+  for (const auto& d : config_.uplink.destinations) latencies_ms.push_back(d.url.latency_ms);
+  options.encoder_buffer_ms = program::encoder_buffer_ms(latencies_ms);
   program::ProgramCallbacks callbacks;
   callbacks.on_ts = [this](uplink::TsPayload payload) {
     for (auto& sender : senders_) sender->push(payload);

@@ -65,7 +65,7 @@ std::string ProgramPipeline::build_description() const {
       "t. ! queue name=display_queue leaky=downstream max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! " +
       display_.fragment.render("", {}) + " "
       "t. ! queue name=encode_queue leaky=downstream max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! " +
-      render_encoder(encoder_.fragment, bitrate_kbps_.load(), keyint, format) +
+      render_encoder(encoder_.fragment, bitrate_kbps_.load(), keyint, options_.encoder_buffer_ms, format) +
       " ! h264parse name=vparse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
       "appsink name=vout sync=false max-buffers=0 enable-last-sample=false ";
   if (options_.audio) {
@@ -83,7 +83,12 @@ std::string ProgramPipeline::build_description() const {
 void ProgramPipeline::start() {
   if (pipeline_) return;
   description_ = build_description();
-  spdlog::info("program: encoder {} ({}), display {} ({})", encoder_.name, encoder_.note, display_.name, display_.note);
+  const auto text = encoder_.fragment.sections.find("");
+  const bool buffer_set = text != encoder_.fragment.sections.end() && text->second.find("{vbv_ms}") != std::string::npos;
+  spdlog::info("program: encoder {} ({}; rate-control buffer {}), display {} ({})", encoder_.name, encoder_.note,
+               buffer_set ? fmt::format("{} ms", options_.encoder_buffer_ms)
+                          : std::string("the encoder's own"),
+               display_.name, display_.note);
   spdlog::debug("program: {}", description_);
   pipeline_ = media::parse_pipeline(description_, "program pipeline");
   gst_element_set_name(pipeline_.get(), "program");

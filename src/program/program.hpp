@@ -28,6 +28,7 @@ struct ProgramOptions {
   config::EncoderConfig encoder;
   std::string display_sink = "auto";
   std::string pipelines_dir;
+  int encoder_buffer_ms = kMaxEncoderBufferMs;  // see encoder_buffer_ms(): from the uplink's latency
 };
 
 struct ProgramCallbacks {

@@ -24,7 +24,7 @@ std::string try_encode(const media::Fragment& f, const ProbeFormat& format) {
   const std::string description =
       "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=" + std::to_string(format.width) +
       ",height=" + std::to_string(format.height) + ",framerate=" + std::to_string(format.framerate) +
-      "/1 ! " + render_encoder(f, 1000, format.framerate, format) + " ! fakesink";
+      "/1 ! " + render_encoder(f, 1000, format.framerate, kMaxEncoderBufferMs, format) + " ! fakesink";
   try {
     auto pipeline = media::parse_pipeline(description, "encoder probe");
     media::BusPtr bus(gst_element_get_bus(pipeline.get()));
@@ -57,11 +57,18 @@ std::vector<media::Fragment> load_sorted(const std::string& dir) {
 
 }  // namespace
 
-std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, int keyint_frames,
+int encoder_buffer_ms(const std::vector<int>& destination_latencies_ms) {
+  if (destination_latencies_ms.empty()) return kMaxEncoderBufferMs;
+  const int tightest = *std::min_element(destination_latencies_ms.begin(), destination_latencies_ms.end());
+  return std::clamp(tightest / 2, kMinEncoderBufferMs, kMaxEncoderBufferMs);
+}
+
+std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, int keyint_frames, int buffer_ms,
                            const ProbeFormat& format) {
   return fragment.render("", {{"bitrate_kbps", std::to_string(bitrate_kbps)},
                               {"bitrate_bps", std::to_string(bitrate_kbps * 1000)},
                               {"keyint_frames", std::to_string(keyint_frames)},
+                              {"vbv_ms", std::to_string(buffer_ms)},
                               {"framerate", std::to_string(format.framerate)},
                               {"width", std::to_string(format.width)},
                               {"height", std::to_string(format.height)}});

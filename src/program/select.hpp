@@ -30,8 +30,20 @@ Choice choose_encoder(const std::string& pipelines_dir, const std::string& type,
 // else the HDMI output through KMS when a DRM card exists, else none.
 Choice choose_display(const std::string& pipelines_dir, const std::string& sink);
 
-// Fills an encoder fragment's placeholders.
-std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, int keyint_frames,
+// The encoder's rate-control buffer (x264's VBV), in ms of the bitrate: how far above its share
+// one frame may go. A frame is on time only when all of it, and a retransmission of what the
+// link lost, crosses within the SRT latency; on a link that carries little more than the bitrate
+// a frame of B ms of the bitrate takes about B ms to cross. So a keyframe may take half the
+// tightest destination's latency, the other half being the retransmission's (measured: on a
+// 1 Mbit/s link at 200 ms latency, 500 ms let 16 kB keyframes arrive at the deadline and take
+// the next second's frames with them). Between 100 ms (keyframes still cost ~3 frames) and
+// x264's usual 500 ms; 500 ms with no destination.
+int encoder_buffer_ms(const std::vector<int>& destination_latencies_ms);
+constexpr int kMinEncoderBufferMs = 100;
+constexpr int kMaxEncoderBufferMs = 500;
+
+// Fills an encoder fragment's placeholders (`buffer_ms`: {vbv_ms}, see encoder_buffer_ms()).
+std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, int keyint_frames, int buffer_ms,
                            const ProbeFormat& format);
 
 }  // namespace onair::program
