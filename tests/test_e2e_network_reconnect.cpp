@@ -132,7 +132,9 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
 
     REQUIRE(relay.command("blackout 600") == "ok");
     const auto blackout_at = Clock::now();
-    REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(590); }, 2s, 5ms));
+    // Mid drop-out: what was sent before it has been played out (205 ms: relay delay + SRT
+    // latency) and nothing after it has come yet, with room either side for a busy box.
+    REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(400); }, 2s, 5ms));
     const size_t bytes_at_return = ingest.byte_count();
     REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 150'000; }, 10s));
     // Too short to declare the link down (peer_idle_timeout_ms 1000): the same connection throughout.
@@ -183,7 +185,7 @@ TEST_CASE("the venue's uplink drops out under two destinations at once: both get
   REQUIRE(main_relay.command("blackout 600") == "ok");
   REQUIRE(backup_relay.command("blackout 600") == "ok");
   const auto blackout_at = Clock::now();
-  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(590); }, 2s, 5ms));
+  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(400); }, 2s, 5ms));  // as above
   const size_t main_from = main_ingest.byte_count(), backup_from = backup_ingest.byte_count();
   REQUIRE(wait_until([&] {
     return main_ingest.byte_count() > main_from + 150'000 && backup_ingest.byte_count() > backup_from + 150'000;
@@ -193,6 +195,7 @@ TEST_CASE("the venue's uplink drops out under two destinations at once: both get
     const size_t start = from - from % 188;
     const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(start), bytes.end()));
     INFO(r.summary());
+    INFO(onair.log());
     CHECK(r.total_errors() == 0);
     CHECK(r.video_frames > 10);
     CHECK(r.video_packets_skipped <= 150);
