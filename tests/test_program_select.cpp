@@ -79,12 +79,20 @@ TEST_CASE("the encoder's rate-control buffer is half the tightest SRT latency, w
   CHECK(encoder_buffer_ms({4000}) == 500);
 }
 
-TEST_CASE("x264 renders the rate-control buffer it is given") {
+TEST_CASE("x264 and vaapi (rendered only: no VA-API device here) take the rate-control buffer they are given") {
   const auto fragments = onair::media::load_fragments(kPipelines + "/encoders");
-  const auto x264 = std::find_if(fragments.begin(), fragments.end(), [](const auto& f) { return f.header("name") == "x264"; });
-  REQUIRE(x264 != fragments.end());
-  CHECK(render_encoder(*x264, 2500, 30, 120, kFormat).find("vbv-buf-capacity=120 ") != std::string::npos);
-  CHECK(render_encoder(*x264, 2500, 30, 500, kFormat).find("vbv-buf-capacity=500 ") != std::string::npos);
+  const auto named = [&](const char* name) {
+    const auto f = std::find_if(fragments.begin(), fragments.end(), [&](const auto& f) { return f.header("name") == name; });
+    REQUIRE(f != fragments.end());
+    return *f;
+  };
+  const auto x264 = named("x264");
+  CHECK(render_encoder(x264, 2500, 30, 120, kFormat).find("vbv-buf-capacity=120 ") != std::string::npos);
+  CHECK(render_encoder(x264, 2500, 30, 500, kFormat).find("vbv-buf-capacity=500 ") != std::string::npos);
+  // vaapih264enc's cpb-length is in ms too (1..10000, default 1500).
+  const auto vaapi = named("vaapi");
+  CHECK(render_encoder(vaapi, 2500, 30, 100, kFormat).find("cpb-length=100 ") != std::string::npos);
+  CHECK(render_encoder(vaapi, 2500, 30, 350, kFormat).find("cpb-length=350 ") != std::string::npos);
 }
 
 namespace {

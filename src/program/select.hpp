@@ -37,7 +37,7 @@ Choice choose_display(const std::string& pipelines_dir, const std::string& sink)
 // tightest destination's latency, the other half being the retransmission's (measured: on a
 // 1 Mbit/s link at 200 ms latency, 500 ms let 16 kB keyframes arrive at the deadline and take
 // the next second's frames with them). Between 100 ms (keyframes still cost ~3 frames) and
-// x264's usual 500 ms; 500 ms with no destination.
+// x264's usual 500 ms; 500 ms with no destination. Fragments take it as {vbv_ms} (x264, vaapi).
 int encoder_buffer_ms(const std::vector<int>& destination_latencies_ms);
 constexpr int kMinEncoderBufferMs = 100;
 constexpr int kMaxEncoderBufferMs = 500;
