@@ -233,6 +233,7 @@ TEST_CASE("a silent link's extra keyframes are not forced on a destination that 
   const size_t from = fine_from - fine_from % 188;
   const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(from), bytes.end()));
   INFO(r.summary());
+  INFO("backup connections: ", fine.connections(), "; onair's log:\n", onair.log());
   // ~3 s the venue link was quiet (~2 s of it declared down): the backup kept its keyframe every
   // second (the setting), not one every 50 ms (a quarter of the venue link's latency: ~50 of
   // them), and decoded cleanly throughout (from its first keyframe in the window: up to 1 s in).
