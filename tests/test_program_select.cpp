@@ -79,18 +79,22 @@ TEST_CASE("the encoder's rate-control buffer is half the tightest SRT latency, w
   CHECK(encoder_buffer_ms({4000}) == 500);
 }
 
-TEST_CASE("x264 and vaapi (rendered only: no VA-API device here) take the rate-control buffer they are given") {
+namespace {
+// A shipped encoder fragment by its @name.
+onair::media::Fragment shipped_encoder(const std::string& name) {
   const auto fragments = onair::media::load_fragments(kPipelines + "/encoders");
-  const auto named = [&](const char* name) {
-    const auto f = std::find_if(fragments.begin(), fragments.end(), [&](const auto& f) { return f.header("name") == name; });
-    REQUIRE(f != fragments.end());
-    return *f;
-  };
-  const auto x264 = named("x264");
+  const auto f = std::find_if(fragments.begin(), fragments.end(), [&](const auto& f) { return f.header("name") == name; });
+  REQUIRE_MESSAGE(f != fragments.end(), "no encoder fragment named ", name);
+  return *f;
+}
+}  // namespace
+
+TEST_CASE("x264 and vaapi (rendered only: no VA-API device here) take the rate-control buffer they are given") {
+  const auto x264 = shipped_encoder("x264");
   CHECK(render_encoder(x264, 2500, 30, 120, kFormat).find("vbv-buf-capacity=120 ") != std::string::npos);
   CHECK(render_encoder(x264, 2500, 30, 500, kFormat).find("vbv-buf-capacity=500 ") != std::string::npos);
   // vaapih264enc's cpb-length is in ms too (1..10000, default 1500).
-  const auto vaapi = named("vaapi");
+  const auto vaapi = shipped_encoder("vaapi");
   CHECK(render_encoder(vaapi, 2500, 30, 100, kFormat).find("cpb-length=100 ") != std::string::npos);
   CHECK(render_encoder(vaapi, 2500, 30, 350, kFormat).find("cpb-length=350 ") != std::string::npos);
 }
@@ -99,13 +103,11 @@ namespace {
 // Encodes 5 s of noise (every frame incompressible: the worst case for keyframe size) through the
 // x264 fragment; returns the sizes of its keyframes after the first (x264 starts its buffer full).
 std::vector<size_t> x264_keyframe_sizes(int bitrate_kbps, int buffer_ms) {
-  const auto fragments = onair::media::load_fragments(kPipelines + "/encoders");
-  const auto x264 = std::find_if(fragments.begin(), fragments.end(), [](const auto& f) { return f.header("name") == "x264"; });
-  REQUIRE(x264 != fragments.end());
+  const auto x264 = shipped_encoder("x264");
   const ProbeFormat format{640, 360, 30};
   auto pipeline = onair::media::parse_pipeline(
       "videotestsrc pattern=snow num-buffers=150 ! video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! " +
-          render_encoder(*x264, bitrate_kbps, 30, buffer_ms, format) + " ! appsink name=out sync=false",
+          render_encoder(x264, bitrate_kbps, 30, buffer_ms, format) + " ! appsink name=out sync=false",
       "x264 keyframe probe");
   auto sink = onair::media::child(pipeline.get(), "out");
   gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
