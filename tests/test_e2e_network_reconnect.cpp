@@ -39,6 +39,20 @@ double keyframes_forced(const OnairInstance& onair, const std::string& reason) {
       .value_or(-1);
 }
 
+// A 600 ms drop-out as the ingest saw it, wherever this thread was meanwhile: it waits for the
+// ingest's longest pause in arrivals since byte `before` (of its only connection) to have ended,
+// ~400 ms from the last bytes played before the drop-out to the first resent after it, and for
+// 150 kB after that pause. The bytes from gap.offset on are what came back.
+SrtReceiver::ArrivalGap after_drop_out(const SrtReceiver& ingest, size_t before) {
+  SrtReceiver::ArrivalGap gap;
+  const bool back = wait_until([&] {
+    gap = ingest.longest_gap(0, before);
+    return gap.length >= milliseconds(200) && ingest.byte_count() > gap.offset + 150'000;
+  }, 10s);
+  REQUIRE_MESSAGE(back, "longest pause at the ingest: ", gap.length.count(), " ms; connections: ", ingest.connections());
+  return gap;
+}
+
 }  // namespace
 
 TEST_CASE("a 3 s blackout: declared down within the idle timeout, the same link streams again within 1 s of its end") {
@@ -130,13 +144,10 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
     REQUIRE(onair.wait_status([](const json& s) { return destination(s).value("state", "") == "connected"; }, 10s));
     REQUIRE(wait_until([&] { return ingest.byte_count() > 100'000; }, 10s));
 
+    const size_t before = ingest.byte_count();  // one connection: its offsets
     REQUIRE(relay.command("blackout 600") == "ok");
-    const auto blackout_at = Clock::now();
-    // Mid drop-out: what was sent before it has been played out (205 ms: relay delay + SRT
-    // latency) and nothing after it has come yet, with room either side for a busy box.
-    REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(400); }, 2s, 5ms));
-    const size_t bytes_at_return = ingest.byte_count();
-    REQUIRE(wait_until([&] { return ingest.byte_count() > bytes_at_return + 150'000; }, 10s));
+    const SrtReceiver::ArrivalGap gap = after_drop_out(ingest, before);
+    INFO("the ingest heard nothing for ", gap.length.count(), " ms");
     // Too short to declare the link down (peer_idle_timeout_ms 1000): the same connection throughout.
     const json d = destination(onair.status());
     CHECK(d.value("state", "") == "connected");
@@ -146,8 +157,7 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
     // From 250 ms of quiet on, the encoder was asked for a keyframe every quarter latency: what the
     // link recovered when the path came back (its last ~200 ms, resent) starts the picture again.
     const std::vector<uint8_t> now = ingest.connection_bytes(0);
-    const size_t from = bytes_at_return - bytes_at_return % 188;
-    const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(from), now.end()));
+    const TsReport r = analyze_ts(std::vector<uint8_t>(now.begin() + long(gap.offset - gap.offset % 188), now.end()));
     MESSAGE(r.summary());
     CHECK(r.total_errors() == 0);
     // The producer sees them in /metrics: one for the connection, the rest for the drop-out.
@@ -182,20 +192,17 @@ TEST_CASE("the venue's uplink drops out under two destinations at once: both get
   REQUIRE(wait_until([&] { return main_ingest.byte_count() > 100'000 && backup_ingest.byte_count() > 100'000; }, 10s));
 
   // Each destination is connected but quiet: neither is "fine", so neither holds the keyframes back.
+  const size_t main_before = main_ingest.byte_count(), backup_before = backup_ingest.byte_count();
   REQUIRE(main_relay.command("blackout 600") == "ok");
   REQUIRE(backup_relay.command("blackout 600") == "ok");
-  const auto blackout_at = Clock::now();
-  REQUIRE(wait_until([&] { return since(blackout_at) >= milliseconds(400); }, 2s, 5ms));  // as above
-  const size_t main_from = main_ingest.byte_count(), backup_from = backup_ingest.byte_count();
-  REQUIRE(wait_until([&] {
-    return main_ingest.byte_count() > main_from + 150'000 && backup_ingest.byte_count() > backup_from + 150'000;
-  }, 10s));
-  for (auto [ingest, from] : {std::pair{&main_ingest, main_from}, std::pair{&backup_ingest, backup_from}}) {
+  const SrtReceiver::ArrivalGap main_gap = after_drop_out(main_ingest, main_before);
+  const SrtReceiver::ArrivalGap backup_gap = after_drop_out(backup_ingest, backup_before);
+  for (auto [ingest, gap] : {std::pair{&main_ingest, main_gap}, std::pair{&backup_ingest, backup_gap}}) {
     const std::vector<uint8_t> bytes = ingest->connection_bytes(0);
-    const size_t start = from - from % 188;
-    const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(start), bytes.end()));
+    const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(gap.offset - gap.offset % 188), bytes.end()));
     INFO(r.summary());
-    INFO(onair.log());
+    INFO("the ingest heard nothing for ", gap.length.count(), " ms; keyframes forced for the drop-out: ",
+         keyframes_forced(onair, "drop_out"), "; onair's log:\n", onair.log());
     CHECK(r.total_errors() == 0);
     CHECK(r.video_frames > 10);
     CHECK(r.video_packets_skipped <= 150);

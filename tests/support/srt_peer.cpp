@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -263,6 +264,7 @@ void SrtReceiver::add_connection(Sockets& s, int sock) {
   std::lock_guard lock(mutex_);
   s.segment_of[sock] = segments_.size();
   segments_.emplace_back();
+  arrivals_.emplace_back();
 }
 
 void SrtReceiver::drain(Sockets& s, int sock) {
@@ -318,6 +320,7 @@ void SrtReceiver::append(std::size_t segment, const uint8_t* data, std::size_t s
   ++message_count_;
   ++message_sizes_[size];
   if (kept_bytes_ + size > options_.max_bytes || segment >= segments_.size()) return;
+  arrivals_[segment].push_back({std::chrono::steady_clock::now(), segments_[segment].size()});
   segments_[segment].insert(segments_[segment].end(), data, data + size);
   kept_bytes_ += size;
 }
@@ -346,9 +349,24 @@ std::vector<uint8_t> SrtReceiver::connection_bytes(std::size_t index) const {
   return index < segments_.size() ? segments_[index] : std::vector<uint8_t>{};
 }
 
+SrtReceiver::ArrivalGap SrtReceiver::longest_gap(std::size_t connection, std::size_t after) const {
+  std::lock_guard lock(mutex_);
+  if (connection >= arrivals_.size()) return {};
+  const auto& arrivals = arrivals_[connection];
+  ArrivalGap gap{segments_[connection].size(), std::chrono::milliseconds(0)};
+  auto it = std::lower_bound(arrivals.begin(), arrivals.end(), after,
+                             [](const Arrival& a, std::size_t offset) { return a.offset < offset; });
+  for (; it != arrivals.end() && std::next(it) != arrivals.end(); ++it) {
+    const auto length = std::chrono::duration_cast<std::chrono::milliseconds>(std::next(it)->at - it->at);
+    if (length > gap.length) gap = {std::next(it)->offset, length};
+  }
+  return gap;
+}
+
 void SrtReceiver::clear() {
   std::lock_guard lock(mutex_);
   for (auto& seg : segments_) seg = {};
+  for (auto& a : arrivals_) a = {};
   kept_bytes_ = 0;
 }
 

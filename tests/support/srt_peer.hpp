@@ -58,6 +58,15 @@ class SrtReceiver {
 
   std::vector<uint8_t> bytes() const;  // everything received, all connections in order
   std::vector<uint8_t> connection_bytes(std::size_t index) const;  // empty if no such connection
+  // The longest pause in one connection's bytes arriving, counted from byte `after` of that
+  // connection on: a drop-out seen by the ingest itself, independent of when a test thread
+  // looks. offset = the connection's first byte after the pause (its size when none); length
+  // = how long nothing came before it (0 when fewer than two messages came after `after`).
+  struct ArrivalGap {
+    std::size_t offset = 0;
+    std::chrono::milliseconds length{0};
+  };
+  ArrivalGap longest_gap(std::size_t connection, std::size_t after = 0) const;
   void clear();                    // drops the bytes kept so far (counters stay)
   std::size_t byte_count() const;  // all bytes received, including any beyond max_bytes
   std::size_t message_count() const;
@@ -100,6 +109,11 @@ class SrtReceiver {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::vector<uint8_t>> segments_;  // one per connection
+  struct Arrival {
+    std::chrono::steady_clock::time_point at;
+    std::size_t offset;  // in its segment
+  };
+  std::vector<std::vector<Arrival>> arrivals_;  // one per connection, a message each
   std::size_t byte_count_ = 0;
   std::size_t message_count_ = 0;
   std::size_t kept_bytes_ = 0;
