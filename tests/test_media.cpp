@@ -44,6 +44,10 @@ TEST_CASE("a fragment's headers, sections and placeholders") {
   CHECK(f.render("video", {{"pattern", "ball"}}) == "videotestsrc pattern=ball ! fakesink");
   CHECK(f.render("audio", {}) == "audiotestsrc");
   CHECK(f.render("nothing", {}) == "");
+  CHECK(f.uses("video", "pattern"));
+  CHECK_FALSE(f.uses("audio", "pattern"));
+  CHECK_FALSE(f.uses("video", "patter"));  // a whole name, braces and all
+  CHECK_FALSE(f.uses("nothing", "pattern"));
   CHECK(error_of([&] { f.render("video", {}); }) == path + ": unknown placeholder {pattern} in @video");
 }
 

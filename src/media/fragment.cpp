@@ -62,6 +62,11 @@ std::string Fragment::render(const std::string& section,
   return out;
 }
 
+bool Fragment::uses(const std::string& section, const std::string& placeholder) const {
+  auto it = sections.find(section);
+  return it != sections.end() && it->second.find("{" + placeholder + "}") != std::string::npos;
+}
+
 Fragment load_fragment(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read pipeline fragment " + path);

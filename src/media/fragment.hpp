@@ -19,6 +19,8 @@ struct Fragment {
   std::vector<std::string> missing_elements() const;   // @requires not registered here
   // The section with every {name} replaced; unknown placeholders are an error (throws).
   std::string render(const std::string& section, const std::map<std::string, std::string>& values) const;
+  // Whether the section takes {placeholder} (a missing section takes none).
+  bool uses(const std::string& section, const std::string& placeholder) const;
 };
 
 // Parses one file. Throws std::runtime_error naming the file and line on a malformed header.

@@ -83,8 +83,7 @@ std::string ProgramPipeline::build_description() const {
 void ProgramPipeline::start() {
   if (pipeline_) return;
   description_ = build_description();
-  const auto text = encoder_.fragment.sections.find("");
-  const bool buffer_set = text != encoder_.fragment.sections.end() && text->second.find("{vbv_ms}") != std::string::npos;
+  const bool buffer_set = encoder_.fragment.uses("", "vbv_ms");
   spdlog::info("program: encoder {} ({}; rate-control buffer {}), display {} ({})", encoder_.name, encoder_.note,
                buffer_set ? fmt::format("{} ms", options_.encoder_buffer_ms)
                           : std::string("the encoder's own"),
