@@ -231,26 +231,36 @@ bool BitrateController::backlog_over(const LinkSample& sample, double limit_ms) 
 
 BitrateDecision BitrateController::update(const LinkSample& sample) {
   if (sample.connection != connection_ || !sample.connected) restart_windows(sample);
-  if (!sample.connected || sample.peer_silent_ms >= kPeerQuietMs) {
-    phase_ = AbrPhase::outage;
-    over_since_ms_ = -1;
-    calm_since_ms_ = sample.now_ms;
-    // When the peer speaks again, the backlog it left behind is not new congestion.
-    grace_until_ms_ = sample.now_ms + kGraceMs;
-    grace_backlog_ms_ = sample.send_buffer_ms;
-    return {target_kbps_, false, ""};
-  }
+  if (!sample.connected || sample.peer_silent_ms >= kPeerQuietMs) return outage(sample);
+  const Signals s = read_link(sample);
+  const BitrateDecision decision = decide(sample, s);
+  remember(sample);
+  return decision;
+}
+
+BitrateDecision BitrateController::outage(const LinkSample& sample) {
+  phase_ = AbrPhase::outage;
+  over_since_ms_ = -1;
+  calm_since_ms_ = sample.now_ms;
+  // When the peer speaks again, the backlog it left behind is not new congestion.
+  grace_until_ms_ = sample.now_ms + kGraceMs;
+  grace_backlog_ms_ = sample.send_buffer_ms;
+  return {target_kbps_, false, ""};
+}
+
+BitrateController::Signals BitrateController::read_link(const LinkSample& sample) {
   if (sample.rtt_ms > 0) note_rtt(sample.now_ms, sample.rtt_ms);
-  const double limit_ms = std::max(kMinBacklogMs, kBacklogRtts * rtt_base_ms_ + kBacklogSlackMs);
-  const bool hard = have_previous_ && (sample.queue_drops > previous_.queue_drops ||
-                                       sample.packets_dropped > previous_.packets_dropped);
+  Signals s;
+  s.limit_ms = std::max(kMinBacklogMs, kBacklogRtts * rtt_base_ms_ + kBacklogSlackMs);
+  s.hard = have_previous_ && (sample.queue_drops > previous_.queue_drops ||
+                              sample.packets_dropped > previous_.packets_dropped);
   // Standing queue: even the lowest RTT of the last 300 ms is up (a keyframe's burst through a
   // narrow link raises the RTT for a moment only). A longer look lags: a queue growing by 5% of
   // the link's rate fills a 200 ms router buffer in 4 s.
   double recent_rtt_ms = sample.rtt_ms;
   for (const Point& p : window_)
     if (p.now_ms >= sample.now_ms - kQueueWindowMs) recent_rtt_ms = std::min(recent_rtt_ms, p.rtt_ms);
-  bool queueing = recent_rtt_ms > queue_ceiling_ms();
+  s.queueing = recent_rtt_ms > queue_ceiling_ms();
   if (above_since_ms_ >= 0) {
     if (above_rtt_ms_ <= 0) above_rtt_ms_ = recent_rtt_ms;
     else if (recent_rtt_ms > above_rtt_ms_ + kConfirmRttShare * (queue_ceiling_ms() - rtt_base_ms_)) {
@@ -263,51 +273,54 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
   // An RTT that stays up, flat, for seconds while the bitrate is at its floor is the path's own
   // (a narrow link's serialization, a longer route): it becomes the floor, or nothing would ever
   // climb again. (Above the floor it may be a queue of ours: easing tells, see below.)
-  if (!queueing || std::abs(recent_rtt_ms - queueing_rtt_ms_) >= kShrinkMs) {
-    queueing_since_ms_ = queueing ? sample.now_ms : -1;
+  if (!s.queueing || std::abs(recent_rtt_ms - queueing_rtt_ms_) >= kShrinkMs) {
+    queueing_since_ms_ = s.queueing ? sample.now_ms : -1;
     queueing_rtt_ms_ = recent_rtt_ms;
   } else if (sample.now_ms - queueing_since_ms_ >= kNewFloorMs && !building(sample) && target_kbps_ <= min_kbps_) {
     reset_rtt_floor(sample.now_ms, recent_rtt_ms);
-    queueing = false;
+    s.queueing = false;
     queueing_since_ms_ = -1;
   }
   // Packets nearly as old as the latency while the link queues: the receiver is giving up on them.
-  const bool late = queueing && sample.send_buffer_ms > kLateShare * latency_ms_;
-  if (!late) late_since_ms_ = -1;
+  s.late = s.queueing && sample.send_buffer_ms > kLateShare * latency_ms_;
+  if (!s.late) late_since_ms_ = -1;
   else if (late_since_ms_ < 0) late_since_ms_ = sample.now_ms;
-  const bool late_long = late && sample.now_ms - late_since_ms_ >= kOverMs;
+  s.late_long = s.late && sample.now_ms - late_since_ms_ >= kOverMs;
   // A sudden drop: a queue worth a quarter of the latency appears and the link stops delivering
   // what is sent (jitter and loss raise the RTT or the loss but not both). No waiting.
-  const bool sudden = sample.rtt_ms > rtt_base_ms_ + std::max(kSuddenQueueMs, latency_ms_ / 4.0) &&
-                      delivered_ratio(sample, false) < kSuddenRatio;
-  if (!sudden) sudden_since_ms_ = -1;
+  s.sudden = sample.rtt_ms > rtt_base_ms_ + std::max(kSuddenQueueMs, latency_ms_ / 4.0) &&
+             delivered_ratio(sample, false) < kSuddenRatio;
+  if (!s.sudden) sudden_since_ms_ = -1;
   else if (sudden_since_ms_ < 0) sudden_since_ms_ = sample.now_ms;
-  const bool emergency = sudden && sample.now_ms - sudden_since_ms_ >= kSuddenMs;
-  if (late_long || emergency) frames_at_risk_ = true;
-  const bool over = !draining(sample) &&
-                    ((backlog_over(sample, limit_ms) && (sample.send_buffer_ms > std::max(kHardBacklogMs, limit_ms) ||
-                                                         delivered_ratio(sample, false) < kDeficitRatio)) ||
-                     late_long || emergency);
-  if (sample.send_buffer_ms > kCalmFraction * limit_ms || queueing) calm_since_ms_ = sample.now_ms;
-  const bool filling = building(sample) || (sample.send_buffer_ms > limit_ms && !draining(sample));
+  s.emergency = s.sudden && sample.now_ms - sudden_since_ms_ >= kSuddenMs;
+  if (s.late_long || s.emergency) frames_at_risk_ = true;
+  s.over = !draining(sample) &&
+           ((backlog_over(sample, s.limit_ms) && (sample.send_buffer_ms > std::max(kHardBacklogMs, s.limit_ms) ||
+                                                  delivered_ratio(sample, false) < kDeficitRatio)) ||
+            s.late_long || s.emergency);
+  if (sample.send_buffer_ms > kCalmFraction * s.limit_ms || s.queueing) calm_since_ms_ = sample.now_ms;
+  s.filling = building(sample) || (sample.send_buffer_ms > s.limit_ms && !draining(sample));
+  return s;
+}
 
+BitrateDecision BitrateController::decide(const LinkSample& sample, const Signals& s) {
   BitrateDecision decision{target_kbps_, false, ""};
   // Frames were lost while the link was jammed; now it is clear: a keyframe repairs the picture
   // at once instead of at the next scheduled one.
-  const bool keyframe = !draining_ && frames_at_risk_ && !late && !sudden && sample.send_buffer_ms <= limit_ms;
+  const bool keyframe = !draining_ && frames_at_risk_ && !s.late && !s.sudden && sample.send_buffer_ms <= s.limit_ms;
   if (keyframe) {
     frames_at_risk_ = false;
     capacity_kbps_ = std::min(max_kbps_, round_down_10(target_kbps_ / kSuddenRecutFactor));
     capacity_at_ms_ = sample.now_ms;
   }
-  if (!filling && !queueing) {
+  if (!s.filling && !s.queueing) {
     building_since_ms_ = -1;
     eased_at_rtt_ms_ = 0;
   }
   if (draining_) {
     // Cut to the floor for a sudden drop: nothing to do but wait for the link to clear (the RTT
     // back near its floor, the backlog gone), or for a link that stays under the floor.
-    const bool clear = sample.send_buffer_ms <= limit_ms &&
+    const bool clear = sample.send_buffer_ms <= s.limit_ms &&
                        sample.rtt_ms <= queue_ceiling_ms();
     if (clear || sample.now_ms - sudden_at_ms_ >= kMaxDrainMs) {
       decision = end_drain(sample);
@@ -320,34 +333,34 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
         next_drain_keyframe_ms_ = sample.now_ms + recovery_keyframe_interval_ms(latency_ms_);
       }
     }
-  } else if (over || (hard && sample.now_ms >= grace_until_ms_)) {
+  } else if (s.over || (s.hard && sample.now_ms >= grace_until_ms_)) {
     // Packets the receiver gives up on are frames lost: cut again soon while that lasts.
-    if (sample.now_ms >= next_cut_ms_ || ((late_long || emergency) && sample.now_ms >= last_cut_ms_ + kLateCutSpacingMs))
-      decision = cut(sample, limit_ms, hard && !over, sudden, late_long);
+    if (sample.now_ms >= next_cut_ms_ || ((s.late_long || s.emergency) && sample.now_ms >= last_cut_ms_ + kLateCutSpacingMs))
+      decision = cut(sample, s.limit_ms, s.hard && !s.over, s.sudden, s.late_long);
     else phase_ = AbrPhase::congested;
-  } else if (filling || (queueing && capacity_kbps_ > 0 && !draining(sample))) {
+  } else if (s.filling || (s.queueing && capacity_kbps_ > 0 && !draining(sample))) {
     // Filling up or queueing, not (yet) congested: on a link known to be narrow, step back a little.
     if (building_since_ms_ < 0) building_since_ms_ = sample.now_ms;
     above_since_ms_ = -1;  // not clear of the old rate after all
     // (Queueing always counts: a remembered capacity can be wrong, and a queue growing in the
     // link drops frames when it is full wherever the capacity was thought to be.)
-    const bool eligible = queueing || (near_capacity() && !in_episode_);
+    const bool eligible = s.queueing || (near_capacity() && !in_episode_);
     if (eligible && sample.now_ms >= next_raise_ms_ && sample.now_ms >= grace_until_ms_ &&
         sample.now_ms - building_since_ms_ >= kEaseAfterMs) {
-      if (!filling && eased_at_rtt_ms_ > 0 && std::abs(sample.rtt_ms - eased_at_rtt_ms_) < kShrinkMs) {
+      if (!s.filling && eased_at_rtt_ms_ > 0 && std::abs(sample.rtt_ms - eased_at_rtt_ms_) < kShrinkMs) {
         // Easing left the RTT where it was, neither down nor growing: the path itself got
         // longer. That is the new floor. (Still growing: the queue is ours, ease again.)
         reset_rtt_floor(sample.now_ms, sample.rtt_ms);
         eased_at_rtt_ms_ = 0;
         building_since_ms_ = -1;
       } else {
-        eased_at_rtt_ms_ = filling ? 0 : sample.rtt_ms;
-        decision = ease(sample, !filling);
+        eased_at_rtt_ms_ = s.filling ? 0 : sample.rtt_ms;
+        decision = ease(sample, !s.filling);
       }
     }
-    else if (sample.send_buffer_ms > limit_ms)
+    else if (sample.send_buffer_ms > s.limit_ms)
       phase_ = AbrPhase::draining;
-  } else if (sample.send_buffer_ms > limit_ms) {
+  } else if (sample.send_buffer_ms > s.limit_ms) {
     phase_ = AbrPhase::draining;
   } else if (sample.now_ms - calm_since_ms_ >= kCalmMs && sample.now_ms >= next_raise_ms_ &&
              target_kbps_ < max_kbps_ &&
@@ -359,13 +372,16 @@ BitrateDecision BitrateController::update(const LinkSample& sample) {
     phase_ = AbrPhase::steady;
   }
 
+  decision.keyframe = decision.keyframe || keyframe;
+  return decision;
+}
+
+void BitrateController::remember(const LinkSample& sample) {
   window_.push_back({sample.now_ms, sample.packets_submitted, sample.send_buffer_packets, sample.packets_dropped,
                      sample.packets_sent, sample.packets_lost, sample.send_buffer_ms, sample.rtt_ms});
   while (!window_.empty() && window_.front().now_ms < sample.now_ms - kWindowMs) window_.pop_front();
   previous_ = sample;
   have_previous_ = true;
-  decision.keyframe = decision.keyframe || keyframe;
-  return decision;
 }
 
 BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms, bool hard_only, bool sudden,

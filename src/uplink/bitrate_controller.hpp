@@ -86,6 +86,23 @@ class BitrateController {
     double buffer_ms;
     double rtt_ms;
   };
+  // What one sample says about the link (read_link also moves the clocks they depend on).
+  struct Signals {
+    double limit_ms = 0;     // the send buffer's backlog limit
+    bool hard = false;       // packets dropped as too late since the last sample
+    bool queueing = false;   // the RTT shows a standing queue in the link
+    bool late = false;       // ... with packets nearly as old as the latency
+    bool late_long = false;  // ... for kOverMs
+    bool sudden = false;     // a sudden drop: a queue appeared and the link stopped delivering
+    bool emergency = false;  // ... for kSuddenMs
+    bool over = false;       // congested: cut
+    bool filling = false;    // the backlog is building up
+  };
+  // update() in steps: an outage holds the bitrate; otherwise read the link, decide, remember.
+  BitrateDecision outage(const LinkSample& sample);
+  Signals read_link(const LinkSample& sample);
+  BitrateDecision decide(const LinkSample& sample, const Signals& s);
+  void remember(const LinkSample& sample);
   void restart_windows(const LinkSample& sample);
   double delivered_ratio(const LinkSample& sample, bool count_loss) const;
   double delivered_since(const LinkSample& sample, int64_t from_ms, bool count_loss) const;
