@@ -167,7 +167,10 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
     if (recovery_keyframes) {
       CHECK(drop_out >= 2);
       CHECK(drop_out <= 12);  // ~(600 - 250 ms) / 50 ms: they stop once the link answers
-      CHECK(r.keyframe_pts_s.size() >= 2);  // ~50 ms apart
+      // What came back starts with one of them (~50 ms apart): more than one when the link's last
+      // ~200 ms were resent in time, just the last when only new packets got through (a ~620 ms
+      // pause at the ingest instead of ~430).
+      CHECK(r.keyframe_pts_s.size() >= 1);
       CHECK(r.video_frames > 15);
       CHECK(r.video_packets_skipped <= 150);  // under 100 ms of video before the first keyframe
     } else {
@@ -177,35 +180,44 @@ TEST_CASE("a 600 ms drop-out: the link stays up and the picture is back at once,
   }
 }
 
-TEST_CASE("the venue's uplink drops out under two destinations at once: both get the picture back at once") {
-  const uint16_t ports[2] = {free_udp_port(), free_udp_port()};
-  SrtReceiver main_ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ports[0], .latency_ms = 200});
-  SrtReceiver backup_ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ports[1], .latency_ms = 200});
-  ImpairRelay main_relay(ports[0], {"delay=5"});
-  ImpairRelay backup_relay(ports[1], {"delay=5"});
-  OnairSettings settings;
-  settings.destinations =
-      "    - { name: main, url: \"srt://127.0.0.1:" + std::to_string(main_relay.port()) + "?mode=caller&latency=200\" }\n" +
-      "    - { name: backup, url: \"srt://127.0.0.1:" + std::to_string(backup_relay.port()) + "?mode=caller&latency=200\" }";
-  settings.keyframe_interval_s = 4;
-  OnairInstance onair(settings);
-  REQUIRE(wait_until([&] { return main_ingest.byte_count() > 100'000 && backup_ingest.byte_count() > 100'000; }, 10s));
+TEST_CASE("the venue's uplink drops out under two destinations: both get the picture back at once") {
+  // At once (neither is "fine", so neither holds the keyframes back), and 300 ms apart (each one's
+  // drop-out keyframes are held back while the other still reaches its ingest: each asks for one
+  // when it answers again, and its picture is back right after what it recovered).
+  for (const int apart_ms : {0, 300}) {
+    CAPTURE(apart_ms);
+    const uint16_t ports[2] = {free_udp_port(), free_udp_port()};
+    SrtReceiver main_ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ports[0], .latency_ms = 200});
+    SrtReceiver backup_ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ports[1], .latency_ms = 200});
+    ImpairRelay main_relay(ports[0], {"delay=5"});
+    ImpairRelay backup_relay(ports[1], {"delay=5"});
+    OnairSettings settings;
+    settings.destinations =
+        "    - { name: main, url: \"srt://127.0.0.1:" + std::to_string(main_relay.port()) + "?mode=caller&latency=200\" }\n" +
+        "    - { name: backup, url: \"srt://127.0.0.1:" + std::to_string(backup_relay.port()) + "?mode=caller&latency=200\" }";
+    settings.keyframe_interval_s = 4;
+    OnairInstance onair(settings);
+    REQUIRE(wait_until([&] { return main_ingest.byte_count() > 100'000 && backup_ingest.byte_count() > 100'000; }, 10s));
 
-  // Each destination is connected but quiet: neither is "fine", so neither holds the keyframes back.
-  const size_t main_before = main_ingest.byte_count(), backup_before = backup_ingest.byte_count();
-  REQUIRE(main_relay.command("blackout 600") == "ok");
-  REQUIRE(backup_relay.command("blackout 600") == "ok");
-  const SrtReceiver::ArrivalGap main_gap = after_drop_out(main_ingest, main_before);
-  const SrtReceiver::ArrivalGap backup_gap = after_drop_out(backup_ingest, backup_before);
-  for (auto [ingest, gap] : {std::pair{&main_ingest, main_gap}, std::pair{&backup_ingest, backup_gap}}) {
-    const std::vector<uint8_t> bytes = ingest->connection_bytes(0);
-    const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(gap.offset - gap.offset % 188), bytes.end()));
-    INFO(r.summary());
-    INFO("the ingest heard nothing for ", gap.length.count(), " ms; keyframes forced for the drop-out: ",
-         keyframes_forced(onair, "drop_out"), "; onair's log:\n", onair.log());
-    CHECK(r.total_errors() == 0);
-    CHECK(r.video_frames > 10);
-    CHECK(r.video_packets_skipped <= 150);
+    const size_t main_before = main_ingest.byte_count(), backup_before = backup_ingest.byte_count();
+    REQUIRE(main_relay.command("blackout 600") == "ok");
+    const auto main_at = Clock::now();
+    if (apart_ms > 0) REQUIRE(wait_until([&] { return since(main_at) >= milliseconds(apart_ms); }, 2s, 5ms));
+    REQUIRE(backup_relay.command("blackout 600") == "ok");
+    const milliseconds apart = since(main_at);
+    const SrtReceiver::ArrivalGap main_gap = after_drop_out(main_ingest, main_before);
+    const SrtReceiver::ArrivalGap backup_gap = after_drop_out(backup_ingest, backup_before);
+    for (auto [ingest, gap] : {std::pair{&main_ingest, main_gap}, std::pair{&backup_ingest, backup_gap}}) {
+      const std::vector<uint8_t> bytes = ingest->connection_bytes(0);
+      const TsReport r = analyze_ts(std::vector<uint8_t>(bytes.begin() + long(gap.offset - gap.offset % 188), bytes.end()));
+      MESSAGE(r.summary());
+      INFO("drop-outs began ", apart.count(), " ms apart; the ingest heard nothing for ", gap.length.count(),
+           " ms; keyframes forced: ", keyframes_forced(onair, "drop_out"), " for the drop-outs, ",
+           keyframes_forced(onair, "link"), " for links (2 connections); onair's log:\n", onair.log());
+      CHECK(r.total_errors() == 0);
+      CHECK(r.video_frames > 10);
+      CHECK(r.video_packets_skipped <= 150);
+    }
   }
 }
 

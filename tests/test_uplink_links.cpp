@@ -154,6 +154,7 @@ TEST_CASE("a link that goes silent is declared down within the idle timeout, kep
   {
     std::lock_guard lock(observer.mutex);
     CHECK(observer.connections == 2);  // the resumed link asked for a keyframe at once
+    CHECK(observer.answered == 0);     // ... as a resume, not once more as a quiet link's answer
   }
 }
 
@@ -167,6 +168,7 @@ TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250
   {
     std::lock_guard lock(observer.mutex);
     CHECK(observer.silent_keyframes == 0);
+    CHECK(observer.answered == 0);
     reports_before = observer.history.size();
   }
   rig.relay.set_blackout(true);
@@ -194,11 +196,14 @@ TEST_CASE("a drop-out shorter than the idle timeout: recovery keyframes from 250
   CHECK(observer.last().reconnects == 0);
   CHECK(observer.last().resumes == 0);
   CHECK_FALSE(ingest.accept(milliseconds(100)).valid());
-  // Once the peer answers, the recovery keyframes stop.
+  // Once the peer answers, the recovery keyframes stop; the answer itself is told once (the
+  // owner of the encoder asks for one more if it held some of them back), not as a connection.
   std::this_thread::sleep_for(milliseconds(500));
   {
     std::lock_guard lock(observer.mutex);
     CHECK(observer.silent_keyframes == asked_after_return);
+    CHECK(observer.answered == 1);
+    CHECK(observer.connections == 1);
   }
 }
 

@@ -27,11 +27,12 @@ struct Observer {
   std::vector<SenderStats> history;
   int connections = 0;       // keyframes asked for a connection made (or a silent link resumed)
   int silent_keyframes = 0;  // keyframes asked for while the peer is quiet (a drop-out)
+  int answered = 0;          // a quiet link (not declared down) answered again
 
   SenderCallbacks callbacks() {
-    return {[this](bool silent) {
+    return {[this](KeyframeWant want) {
               std::lock_guard lock(mutex);
-              ++(silent ? silent_keyframes : connections);
+              ++(want == KeyframeWant::link ? connections : want == KeyframeWant::drop_out ? silent_keyframes : answered);
               changed.notify_all();
             },
             [this](const SenderStats& stats) {

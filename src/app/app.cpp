@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "app/panel_feeds.hpp"
 #include "app/status_board.hpp"
@@ -69,6 +70,7 @@ class App {
   control::ActionResult set_bitrate(int64_t kbps);                 // io thread
   void adapt_bitrate(const uplink::SenderStats& stats);            // io thread
   void force_keyframe(const char* reason);  // io thread; reason: one of metrics::kKeyframeReasons
+  void on_keyframe_wanted(const std::string& destination, uplink::KeyframeWant want);  // io thread
   void shutdown();                          // io thread
 
   const config::Config& config_;
@@ -87,6 +89,7 @@ class App {
   std::unique_ptr<uplink::AdaptiveBitrate> abr_;  // io thread
   SystemdNotifier systemd_;
   std::vector<std::unique_ptr<uplink::UplinkSender>> senders_;
+  std::set<std::string> drop_out_refused_;  // destinations whose drop-out keyframes were held back (io thread)
   program::Switcher switcher_;
   // Main loop thread only:
   std::shared_ptr<program::ProgramPipeline> program_;
@@ -276,6 +279,31 @@ void App::adapt_bitrate(const uplink::SenderStats& stats) {
     board_->add_event("encoder", std::to_string(before) + " kbps", std::to_string(*kbps) + " kbps", abr_->last_reason());
 }
 
+void App::on_keyframe_wanted(const std::string& destination, uplink::KeyframeWant want) {
+  switch (want) {
+    case uplink::KeyframeWant::link:
+      drop_out_refused_.erase(destination);  // a connection or a resume starts a new picture anyway
+      force_keyframe("link");
+      return;
+    case uplink::KeyframeWant::drop_out:
+      // A quiet link's keyframes only while no other destination is fine: they cost it quality.
+      // (A venue's uplink failing takes every destination quiet at once: then they all ask.)
+      if (!config_.uplink.recovery_keyframes) return;
+      if (board_->another_destination_reaching(destination)) {
+        drop_out_refused_.insert(destination);
+        return;
+      }
+      force_keyframe("drop_out");
+      return;
+    case uplink::KeyframeWant::answered:
+      // Some of its drop-out keyframes were held back, so what it recovered may hold none (the
+      // links did not go quiet at the same moment, or the other one answered first): one now
+      // starts its picture right after that, not at the next scheduled keyframe.
+      if (drop_out_refused_.erase(destination) > 0) force_keyframe("link");
+      return;
+  }
+}
+
 void App::force_keyframe(const char* reason) {
   metrics_->count_keyframe(reason);
   loop_->post([this] { if (program_) program_->force_keyframe(); });
@@ -328,14 +356,8 @@ int App::run() {
                                   config_.uplink.reconnect_min_ms, config_.uplink.reconnect_max_ms,
                                   50};  // the bitrate controller's tick
     uplink::SenderCallbacks callbacks;
-    callbacks.on_keyframe_wanted = [this, name = destination.name](bool silent) {
-      asio::post(ioc_, [this, silent, name] {
-        // A quiet link's keyframes only while no other destination is fine: they cost it quality.
-        // (A venue's uplink failing takes every destination quiet at once: then they all ask.)
-        if (silent && (!config_.uplink.recovery_keyframes || board_->another_destination_reaching(name)))
-          return;
-        force_keyframe(silent ? "drop_out" : "link");
-      });
+    callbacks.on_keyframe_wanted = [this, name = destination.name](uplink::KeyframeWant want) {
+      asio::post(ioc_, [this, want, name] { on_keyframe_wanted(name, want); });
     };
     callbacks.on_stats = [this](const uplink::SenderStats& stats) {
       asio::post(ioc_, [this, stats] {

@@ -73,14 +73,21 @@ struct SenderOptions {
   uint16_t rendezvous_local_port = 0;  // 0 = the URL's port (ffmpeg/OBS convention)
 };
 
+// Why a sender asks for a keyframe (SenderCallbacks::on_keyframe_wanted).
+enum class KeyframeWant {
+  link,      // a connection was established, or a link declared down resumed: the receiver
+             // starts decoding at once
+  drop_out,  // every quarter latency while the peer has been quiet for kPeerQuietMs or longer
+             // (before and after the link is declared down), so that what the link recovers
+             // when the path comes back starts with one
+  answered,  // a quiet link (not declared down) answers again: its drop-out ends here
+};
+
 struct SenderCallbacks {
-  // Called on the sender thread when the encoder should emit a keyframe now: a connection was
-  // established or a silent link answers again (silent = false: the receiver starts decoding
-  // at once), or, with silent = true, every quarter latency while the peer has been quiet for
-  // kPeerQuietMs or longer (a drop-out, before and after the link is declared down), so that
-  // what the link recovers when the path comes back starts with one. The owner of the encoder
-  // decides about those: other destinations may be fine and need no extra keyframes.
-  std::function<void(bool silent)> on_keyframe_wanted;
+  // Called on the sender thread when the encoder should emit a keyframe now. The owner of the
+  // encoder decides about drop_out and answered: other destinations may be fine and need no
+  // extra keyframes.
+  std::function<void(KeyframeWant)> on_keyframe_wanted;
   // Called on the sender thread on every state change and every stats_interval_ms.
   std::function<void(const SenderStats&)> on_stats;
 };

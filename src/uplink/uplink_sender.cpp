@@ -207,7 +207,8 @@ struct UplinkSender::Impl {
     if (!peer->empty())
       spdlog::info("uplink {} ({}): ingest connected from {}", destination.name, url_redacted, *peer);
     set_state(LinkState::connected, "");
-    want_keyframe(false);
+    quiet = false;
+    want_keyframe(KeyframeWant::link);
 
     std::optional<TsPayload> current;
     size_t offset = 0;
@@ -242,8 +243,8 @@ struct UplinkSender::Impl {
     return end;  // `socket` closes here
   }
 
-  void want_keyframe(bool silent) {
-    if (callbacks.on_keyframe_wanted) callbacks.on_keyframe_wanted(silent);
+  void want_keyframe(KeyframeWant want) {
+    if (callbacks.on_keyframe_wanted) callbacks.on_keyframe_wanted(want);
   }
 
   SendStep send_payload(SRTSOCKET socket, const TsPayload& payload, size_t* offset, std::string* lost) {
@@ -297,18 +298,22 @@ struct UplinkSender::Impl {
                    destination.name, url_redacted,
                    std::chrono::duration_cast<milliseconds>(now - silence.since).count());
       set_state(LinkState::connected, "");
-      want_keyframe(false);
+      quiet = false;  // the resume's keyframe ends the drop-out
+      want_keyframe(KeyframeWant::link);
     }
     // A drop-out under way (quiet, declared down or not yet): what the link recovers in time
     // when the path returns (the stream's last moments, resent) then holds a keyframe, and the
     // picture is back the moment the network is, not at the next scheduled keyframe.
     if (silence.active || monitor.peer_silent(now, milliseconds(kPeerQuietMs))) {
+      quiet = true;
       if (now >= next_recovery_keyframe) {
         next_recovery_keyframe = now + milliseconds(quiet_keyframe_interval_ms(latency_ms));
-        want_keyframe(true);
+        want_keyframe(KeyframeWant::drop_out);
       }
     } else {
       next_recovery_keyframe = now;  // the first as soon as the peer goes quiet
+      if (quiet) want_keyframe(KeyframeWant::answered);
+      quiet = false;
     }
     if (silence.active) {
       if (!listener) {
@@ -418,6 +423,7 @@ struct UplinkSender::Impl {
   uint64_t resumes = 0;
   Silence silence;
   Clock::time_point next_recovery_keyframe{};
+  bool quiet = false;  // this connection's peer has been quiet for kPeerQuietMs, and not answered since
   int64_t last_capture_time_us = 0;
 
   std::thread thread;  // last: starts after every member above exists
