@@ -1,4 +1,5 @@
 // onair: arguments in, then everything happens in app/.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -14,6 +15,7 @@ constexpr const char* kUsage =
     "usage: onair --config FILE            run the appliance\n"
     "       onair --check-config FILE      validate FILE: prints OK, or every error (exit 2)\n"
     "       onair --print-config FILE      the effective configuration, secrets redacted\n"
+    "       onair --print-encoder FILE     the encoder it picks here and why, and its pipeline part\n"
     "       onair --version\n"
     "options: --data-dir DIR (where pipelines/ and web/ live), --log-level LEVEL\n";
 
@@ -33,8 +35,9 @@ int main(int argc, char** argv) {
       out = argv[++i];
       return true;
     };
-    if (arg == "--config" || arg == "--check-config" || arg == "--print-config") {
-      if (!mode.empty()) return usage_error("give only one of --config, --check-config, --print-config");
+    if (arg == "--config" || arg == "--check-config" || arg == "--print-config" || arg == "--print-encoder") {
+      if (!mode.empty())
+        return usage_error("give only one of --config, --check-config, --print-config, --print-encoder");
       mode = arg;
       if (!value(path)) return usage_error(arg + " needs a file");
     } else if (arg == "--data-dir") {
@@ -66,6 +69,11 @@ int main(int argc, char** argv) {
   if (mode == "--print-config") {
     std::cout << onair::config::dump_redacted(*loaded.config);
     return 0;
+  }
+  if (mode == "--print-encoder") {
+    spdlog::set_default_logger(spdlog::stderr_color_st("onair"));  // stdout is the pipeline text alone
+    spdlog::set_level(spdlog::level::warn);
+    return onair::app::print_encoder(*loaded.config, {data_dir});
   }
   const std::string level = log_level.empty() ? loaded.config->log.level : log_level;
   spdlog::set_level(spdlog::level::from_str(level));

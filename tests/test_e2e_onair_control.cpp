@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <iterator>
+#include <optional>
 
 #include "support/onair_instance.hpp"
 #include "support/ports.hpp"
@@ -148,6 +150,73 @@ TEST_CASE("a camera type whose GStreamer element is missing says which package t
   }, 10s));
   CHECK(onair.get("/readyz").status == 503);
   CHECK(onair.process().running());
+}
+
+namespace {
+
+struct PrintedEncoder {
+  std::optional<int> exit;
+  std::string pipeline;  // stdout
+  std::string notes;     // stderr
+};
+
+PrintedEncoder print_encoder(const std::string& config_text, const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto config = dir / ("onair-cli-" + name + ".yaml");
+  const auto notes = dir / ("onair-cli-" + name + ".stderr");
+  std::ofstream(config) << config_text;
+  ChildProcess child({"/bin/sh", "-c", std::string(ONAIR_BINARY) + " --print-encoder " + config.string() + " 2>" +
+                                           notes.string()});
+  PrintedEncoder out{child.wait_exit(20s), child.log_text(), ""};
+  std::ifstream in(notes);
+  out.notes.assign(std::istreambuf_iterator<char>(in), {});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("--print-encoder: the encoder's part of the pipeline with the file's settings, and it runs") {
+  OnairSettings settings;
+  settings.framerate = 25;
+  settings.bitrate_kbps = 2500;
+  settings.keyframe_interval_s = 2;
+  settings.destinations = "    - { name: a, url: \"srt://127.0.0.1:9000?mode=caller&latency=300\" }\n"
+                          "    - { name: b, url: \"srt://127.0.0.1:9001?mode=caller&latency=1200\" }";
+  const PrintedEncoder printed = print_encoder(render_config(settings, 8080), "encoder");
+  INFO(printed.pipeline, printed.notes);
+  CHECK(printed.exit == 0);
+  REQUIRE(printed.pipeline.find('\n') == printed.pipeline.size() - 1);  // one line
+  CHECK(printed.pipeline.rfind("x264enc name=venc ", 0) == 0);
+  CHECK(printed.pipeline.find(" bitrate=2500 ") != std::string::npos);
+  CHECK(printed.pipeline.find(" key-int-max=50 ") != std::string::npos);         // 2 s at 25 fps
+  CHECK(printed.pipeline.find(" vbv-buf-capacity=150 ") != std::string::npos);   // half the tightest latency
+  CHECK(printed.pipeline.find('{') == std::string::npos);                        // every placeholder filled
+  CHECK(printed.notes.find("encoder: x264 — configured (encoder.type: x264)") != std::string::npos);
+  CHECK(printed.notes.find("encoder: rate-control buffer 150 ms") != std::string::npos);
+
+  // What it printed is what gst-launch-1.0 takes in a shell, as the benchmarks use it: 10 frames through it.
+  ChildProcess launch({"/bin/sh", "-c",
+                       "gst-launch-1.0 -q videotestsrc num-buffers=10 ! "
+                       "video/x-raw,format=I420,width=640,height=360,framerate=25/1 ! " +
+                           printed.pipeline.substr(0, printed.pipeline.size() - 1) + " ! fakesink"});
+  CHECK_MESSAGE(launch.wait_exit(30s) == 0, launch.log_text());
+}
+
+TEST_CASE("--print-encoder with a hardware encoder this box lacks (no NVIDIA GPU here): says so, prints the fallback") {
+  OnairSettings settings;
+  settings.destinations = dest_to(9000);
+  std::string config = render_config(settings, 8080);
+  const auto at = config.find("type: x264");
+  REQUIRE(at != std::string::npos);
+  config.replace(at, 10, "type: nvenc");
+  const PrintedEncoder printed = print_encoder(config, "nvenc");
+  INFO(printed.pipeline, printed.notes);
+  CHECK(printed.exit == 0);  // onair goes on air with what works, and says which
+  CHECK(printed.notes.find("encoder.type nvenc is not usable on this box (nvh264enc (install ") != std::string::npos);
+  CHECK(printed.notes.find("encoder: not available here: nvenc: nvh264enc") != std::string::npos);
+  CHECK(printed.pipeline.find("nvh264enc") == std::string::npos);
+  CHECK(printed.pipeline.find(" name=venc ") != std::string::npos);
+  CHECK(printed.pipeline.find(" vbv-buf-capacity=100 ") != std::string::npos);  // latency 120: the 100 ms floor
 }
 
 TEST_CASE("--check-config: OK, or every error with file and line, exit 2") {

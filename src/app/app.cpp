@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <set>
 
@@ -115,12 +116,7 @@ void App::build_program(bool display_failed) {
     display_ = program::choose_display(pipelines_, "none");
     display_.note = "display failed; running without one";
   }
-  program::ProgramOptions options{config_.video.width, config_.video.height, config_.video.framerate,
-                                  config_.audio.enabled, config_.audio.bitrate_kbps, config_.encoder,
-                                  display_.name, pipelines_};
-  std::vector<int> latencies_ms;
-  for (const auto& d : config_.uplink.destinations) latencies_ms.push_back(d.url.latency_ms);
-  options.encoder_buffer_ms = program::encoder_buffer_ms(latencies_ms);
+  program::ProgramOptions options = program::program_options(config_, display_.name, pipelines_);
   program::ProgramCallbacks callbacks;
   callbacks.on_ts = [this](uplink::TsPayload payload) {
     for (auto& sender : senders_) sender->push(payload);
@@ -441,6 +437,23 @@ int App::run() {
 int run(const config::Config& config, const AppOptions& options) {
   App app(config, options.data_dir.empty() ? find_data_dir() : options.data_dir);
   return app.run();
+}
+
+int print_encoder(const config::Config& config, const AppOptions& options) {
+  const std::string pipelines = (options.data_dir.empty() ? find_data_dir() : options.data_dir) + "/pipelines";
+  try {
+    const program::ProbeFormat format{config.video.width, config.video.height, config.video.framerate};
+    const program::Choice encoder = program::choose_encoder(pipelines, config.encoder.type, format);
+    const program::ProgramOptions program = program::program_options(config, "none", pipelines);
+    std::cerr << "encoder: " << encoder.name << " — " << encoder.note << "\n";
+    for (const auto& u : encoder.unavailable) std::cerr << "encoder: not available here: " << u << "\n";
+    std::cerr << "encoder: rate-control buffer " << program::encoder_buffer_text(encoder, program) << "\n";
+    std::cout << program::render_program_encoder(encoder, program, config.encoder.bitrate_kbps) << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "onair: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 std::string find_data_dir() {

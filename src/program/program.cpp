@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "program/timeline.hpp"
@@ -52,9 +53,27 @@ ProgramPipeline::ProgramPipeline(ProgramOptions options, Choice encoder, Choice 
 
 ProgramPipeline::~ProgramPipeline() { stop(0); }
 
+ProgramOptions program_options(const config::Config& config, std::string display_sink, std::string pipelines_dir) {
+  ProgramOptions options{config.video.width, config.video.height, config.video.framerate, config.audio.enabled,
+                         config.audio.bitrate_kbps, config.encoder, std::move(display_sink), std::move(pipelines_dir)};
+  std::vector<int> latencies_ms;
+  for (const auto& d : config.uplink.destinations) latencies_ms.push_back(d.url.latency_ms);
+  options.encoder_buffer_ms = encoder_buffer_ms(latencies_ms);
+  return options;
+}
+
+std::string render_program_encoder(const Choice& encoder, const ProgramOptions& options, int bitrate_kbps) {
+  const ProbeFormat format{options.width, options.height, options.framerate};
+  const int keyint = std::max(1, static_cast<int>(options.encoder.keyframe_interval_s * options.framerate + 0.5));
+  return render_encoder(encoder.fragment, bitrate_kbps, keyint, options.encoder_buffer_ms, format);
+}
+
+std::string encoder_buffer_text(const Choice& encoder, const ProgramOptions& options) {
+  return encoder.fragment.uses("", "vbv_ms") ? fmt::format("{} ms", options.encoder_buffer_ms)
+                                             : std::string("the encoder's own");
+}
+
 std::string ProgramPipeline::build_description() const {
-  const ProbeFormat format{options_.width, options_.height, options_.framerate};
-  const int keyint = std::max(1, static_cast<int>(options_.encoder.keyframe_interval_s * options_.framerate + 0.5));
   const std::string video_caps = "video/x-raw,format=I420,width=" + std::to_string(options_.width) +
                                  ",height=" + std::to_string(options_.height) +
                                  ",framerate=" + std::to_string(options_.framerate) + "/1,pixel-aspect-ratio=1/1";
@@ -65,7 +84,7 @@ std::string ProgramPipeline::build_description() const {
       "t. ! queue name=display_queue leaky=downstream max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! " +
       display_.fragment.render("", {}) + " "
       "t. ! queue name=encode_queue leaky=downstream max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! " +
-      render_encoder(encoder_.fragment, bitrate_kbps_.load(), keyint, options_.encoder_buffer_ms, format) +
+      render_program_encoder(encoder_, options_, bitrate_kbps_.load()) +
       " ! h264parse name=vparse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
       "appsink name=vout sync=false max-buffers=0 enable-last-sample=false ";
   if (options_.audio) {
@@ -83,11 +102,8 @@ std::string ProgramPipeline::build_description() const {
 void ProgramPipeline::start() {
   if (pipeline_) return;
   description_ = build_description();
-  const bool buffer_set = encoder_.fragment.uses("", "vbv_ms");
   spdlog::info("program: encoder {} ({}; rate-control buffer {}), display {} ({})", encoder_.name, encoder_.note,
-               buffer_set ? fmt::format("{} ms", options_.encoder_buffer_ms)
-                          : std::string("the encoder's own"),
-               display_.name, display_.note);
+               encoder_buffer_text(encoder_, options_), display_.name, display_.note);
   spdlog::debug("program: {}", description_);
   pipeline_ = media::parse_pipeline(description_, "program pipeline");
   gst_element_set_name(pipeline_.get(), "program");

@@ -31,6 +31,18 @@ struct ProgramOptions {
   int encoder_buffer_ms = kMaxEncoderBufferMs;  // see encoder_buffer_ms(): from the uplink's latency
 };
 
+// What the program runs with under `config`: its video, audio and encoder settings, and the
+// encoder's rate-control buffer from the destinations' SRT latencies.
+ProgramOptions program_options(const config::Config& config, std::string display_sink, std::string pipelines_dir);
+
+// The encoder's part of the program pipeline, as it runs at `bitrate_kbps` under `options`
+// (`onair --print-encoder` shows it; the benchmarks' baselines run the same).
+std::string render_program_encoder(const Choice& encoder, const ProgramOptions& options, int bitrate_kbps);
+
+// The rate-control buffer the encoder runs with, for people: "250 ms", or "the encoder's own"
+// when its fragment does not take {vbv_ms}.
+std::string encoder_buffer_text(const Choice& encoder, const ProgramOptions& options);
+
 struct ProgramCallbacks {
   // On an output streaming thread, once per access unit (the TS of one video frame or one AAC
   // frame), in stream order: must not block.
