@@ -1,6 +1,7 @@
 // build/onair's control plane end to end: a real HTTP client against the real process, plus
 // the command line. The stream goes to a real SRT listener on loopback.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iterator>
@@ -174,6 +175,46 @@ PrintedEncoder print_encoder(const std::string& config_text, const std::string& 
 }
 
 }  // namespace
+
+TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragment: x264enc's quantizer; "
+          "vah264enc in GStreamer 1.22 needs a VA device): said in log and status, abr off, the API answers 409") {
+  // A data dir like the shipped one whose `va` fragment is x264 with its bitrate fixed while
+  // playing, as vah264enc's is in GStreamer 1.22.
+  namespace fs = std::filesystem;
+  const fs::path data = fs::temp_directory_path() / ("onair-fixedrate-" + std::to_string(::getpid()));
+  fs::remove_all(data);
+  fs::create_directories(data / "pipelines" / "encoders");
+  for (const char* dir : {"web", "docs"}) fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / dir, data / dir);
+  for (const char* dir : {"sources", "displays"})
+    fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / "pipelines" / dir, data / "pipelines" / dir);
+  std::ofstream(data / "pipelines" / "encoders" / "va.pipeline")
+      << "# @name va\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n"
+         "x264enc name=venc tune=zerolatency speed-preset=superfast key-int-max={keyint_frames} quantizer=30 pass=qual"
+         " ! video/x-h264,profile=high\n";
+
+  const uint16_t port = free_udp_port();
+  SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = port});
+  OnairSettings settings;
+  settings.destinations = dest_to(port);
+  settings.env["ONAIR_DATA_DIR"] = data.string();
+  settings.encoder_type = "va";
+  OnairInstance onair(settings);
+  const json s = onair.status();
+  INFO(onair.log());
+  CHECK(s["encoder"]["name"] == "va");
+  CHECK(s["encoder"]["bitrate_fixed"].get<std::string>().rfind("x264enc's quantizer cannot change while it plays (GStreamer ", 0) == 0);
+  CHECK(s["encoder"]["abr"]["enabled"] == false);
+  const auto refused = onair.post("/api/v1/encoder", R"({"bitrate_kbps": 400})");
+  CHECK(refused.status == 409);
+  CHECK(refused.json()["error"].get<std::string>().rfind(
+            "encoder va cannot change its bitrate while it runs (x264enc's quantizer cannot change", 0) == 0);
+  CHECK(onair.log().find("[warning] encoder: va cannot change its bitrate while it runs (x264enc's quantizer") !=
+        std::string::npos);
+  // The stream still goes out: the fixed encoder encodes and the ingest receives it.
+  CHECK(onair.wait_status([](const json& st) { return st["program"]["frames_encoded"].get<int>() > 30; }, 10s));
+  CHECK(wait_until([&] { return ingest.bytes().size() > 50'000; }, 10s));
+  fs::remove_all(data);
+}
 
 TEST_CASE("--print-encoder: the encoder's part of the pipeline with the file's settings, and it runs") {
   OnairSettings settings;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "media/gst.hpp"
 #include "program/select.hpp"
@@ -57,6 +59,34 @@ TEST_CASE("display: none is always available; auto without any display picks non
   unsetenv("WAYLAND_DISPLAY");
   const Choice c = choose_display(kPipelines, "auto");
   CHECK((c.name == "none" || c.name == "kms"));
+}
+
+TEST_CASE("an encoder whose bitrate cannot change while it plays is found out (stand-in: x264enc's quantizer)") {
+  // vah264enc in GStreamer 1.22 is such an encoder (no VA device here): it refuses every property
+  // once encoding started. x264enc's quantizer is fixed while playing in the same way.
+  CHECK(fixed_bitrate_reason(onair::media::load_fragment(kPipelines + "/encoders/x264.pipeline"), kFormat).empty());
+  CHECK(choose_encoder(kPipelines, "x264", kFormat).bitrate_fixed.empty());
+
+  const auto dir = std::filesystem::temp_directory_path() / "onair-select-fixed";
+  std::filesystem::create_directories(dir / "encoders");
+  std::ofstream(dir / "encoders" / "fixedrate.pipeline")
+      << "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n"
+         "x264enc name=venc tune=zerolatency speed-preset=superfast quantizer=30 pass=qual ! video/x-h264\n";
+  std::ofstream(dir / "encoders" / "nosuch.pipeline")
+      << "# @name nosuch\n# @requires x264enc\n# @bitrate-property kbits\nx264enc name=venc ! video/x-h264\n";
+  const auto version = [] {
+    guint major = 0, minor = 0, micro = 0, nano = 0;
+    gst_version(&major, &minor, &micro, &nano);
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(micro);
+  }();
+  const Choice c = choose_encoder(dir.string(), "fixedrate", kFormat);
+  CHECK(c.name == "fixedrate");
+  CHECK(c.bitrate_fixed == "x264enc's quantizer cannot change while it plays (GStreamer " + version + ")");
+  CHECK_THROWS_WITH(fixed_bitrate_reason(onair::media::load_fragment((dir / "encoders" / "nosuch.pipeline").string()),
+                                         kFormat),
+                    ((dir / "encoders" / "nosuch.pipeline").string() +
+                     ": @bitrate-property kbits: x264enc has no property \"kbits\"").c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("render_encoder fills bitrate in the fragment's unit") {

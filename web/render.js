@@ -88,7 +88,9 @@ export function renderDestinations(s) {
   $("encoder").innerHTML = `
     <dt>Encoder</dt><dd>${esc(e.name)} <span class="muted">${esc(e.note)}</span></dd>
     <dt>Bitrate</dt><dd>${e.actual_kbps ?? "–"} of ${e.bitrate_kbps ?? "–"} kb/s (${e.bitrate_min_kbps}–${e.bitrate_max_kbps})</dd>
-    <dt>Adapting</dt><dd id="abr">${adapting(e.abr)}</dd>
+    <dt>Adapting</dt><dd id="abr">${e.bitrate_fixed
+      ? `off <span class="muted">(the encoder's bitrate is fixed while it runs: ${esc(e.bitrate_fixed)})</span>`
+      : adapting(e.abr)}</dd>
     <dt>Program</dt><dd>${p.width}×${p.height} · ${p.fps} fps · ${p.frames_dropped ?? 0} frames dropped</dd>
     <dt>Display</dt><dd>${esc(s.display?.sink)}</dd>`;
 }

@@ -251,6 +251,9 @@ control::ActionResult App::set_bitrate(int64_t kbps) {
   if (kbps < lo || kbps > hi)
     return {400, {{"error", "bitrate_kbps must be " + std::to_string(lo) + ".." + std::to_string(hi) +
                                 " (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got " + std::to_string(kbps)}}};
+  if (!encoder_.bitrate_fixed.empty())
+    return {409, {{"error", "encoder " + encoder_.name + " cannot change its bitrate while it runs (" +
+                                encoder_.bitrate_fixed + "); set encoder.bitrate_kbps and restart onair"}}};
   loop_->post([this, kbps] { if (program_) program_->set_bitrate_kbps(static_cast<int>(kbps)); });
   abr_->set_current(static_cast<int>(kbps));  // with abr on, the ceiling it adapts under
   const std::string what = abr_->enabled() ? "bitrate ceiling set through the API (abr adapts under it)"
@@ -341,7 +344,14 @@ int App::run() {
   spdlog::info("display: {} — {}", display_.name, display_.note);
   board_ = std::make_unique<StatusBoard>(config_, encoder_, display_);
   metrics_ = std::make_unique<metrics::Metrics>(ONAIR_VERSION, encoder_.name, display_.name);
-  abr_ = std::make_unique<uplink::AdaptiveBitrate>(config_.encoder, config_.uplink.destinations,
+  config::EncoderConfig encoder_config = config_.encoder;
+  if (!encoder_.bitrate_fixed.empty()) {
+    spdlog::warn("encoder: {} cannot change its bitrate while it runs ({}): it stays at {} kbps{}", encoder_.name,
+                 encoder_.bitrate_fixed, config_.encoder.bitrate_kbps,
+                 config_.encoder.abr ? "; adaptive bitrate (encoder.abr) is off" : "");
+    encoder_config.abr = false;  // its decisions could not reach the encoder
+  }
+  abr_ = std::make_unique<uplink::AdaptiveBitrate>(encoder_config, config_.uplink.destinations,
                                                    config_.audio.enabled ? config_.audio.bitrate_kbps : 0);
   board_->set_abr(abr_.get());
 
@@ -448,6 +458,8 @@ int print_encoder(const config::Config& config, const AppOptions& options) {
     std::cerr << "encoder: " << encoder.name << " — " << encoder.note << "\n";
     for (const auto& u : encoder.unavailable) std::cerr << "encoder: not available here: " << u << "\n";
     std::cerr << "encoder: rate-control buffer " << program::encoder_buffer_text(encoder, program) << "\n";
+    if (!encoder.bitrate_fixed.empty())
+      std::cerr << "encoder: its bitrate stays as set: " << encoder.bitrate_fixed << "; adaptive bitrate is off\n";
     std::cout << program::render_program_encoder(encoder, program, config.encoder.bitrate_kbps) << "\n";
     return 0;
   } catch (const std::exception& e) {

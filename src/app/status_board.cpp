@@ -181,6 +181,8 @@ nlohmann::json StatusBoard::status_json() const {
                    {"display_frames_dropped", p.display_dropped}}},
       {"encoder", {{"name", encoder_.name}, {"element", encoder_.fragment.header("requires")}, {"note", encoder_.note},
                    {"unavailable", encoder_.unavailable}, {"bitrate_kbps", p.bitrate_kbps},
+                   {"bitrate_fixed", encoder_.bitrate_fixed.empty() ? nlohmann::json(nullptr)
+                                                                     : nlohmann::json(encoder_.bitrate_fixed)},
                    {"bitrate_max_kbps", config_.encoder.bitrate_kbps}, {"bitrate_min_kbps", config_.encoder.bitrate_min_kbps},
                    {"actual_kbps", std::round(actual_bitrate_bps_ / 100) / 10},
                    {"keyframe_interval_s", config_.encoder.keyframe_interval_s},

@@ -242,7 +242,9 @@ GstPadProbeReturn ProgramPipeline::on_encoder_input(GstPad*, GstPadProbeInfo* in
 }
 
 void ProgramPipeline::set_bitrate_kbps(int kbps) {
-  if (!encoder_element_ || kbps <= 0) return;
+  // An encoder that cannot take it while playing would refuse it with an error of its own
+  // (vah264enc 1.22) or take it silently and keep the old rate: App says so once, not here.
+  if (!encoder_element_ || kbps <= 0 || !encoder_.bitrate_fixed.empty()) return;
   const std::string property = encoder_.fragment.header("bitrate-property", "bitrate");
   const bool bps = encoder_.fragment.header("bitrate-unit", "kbps") == "bps";
   const guint value = static_cast<guint>(bps ? kbps * 1000 : kbps);

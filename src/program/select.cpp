@@ -1,5 +1,6 @@
 #include "program/select.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -74,6 +75,44 @@ std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, in
                               {"height", std::to_string(format.height)}});
 }
 
+std::string fixed_bitrate_reason(const media::Fragment& fragment, const ProbeFormat& format) {
+  media::init_gstreamer();
+  const std::string property = fragment.header("bitrate-property", "bitrate");
+  const std::string base = property.substr(0, property.find('.'));
+  auto bin = media::parse_pipeline(
+      render_encoder(fragment, 1000, format.framerate, kMaxEncoderBufferMs, format) + " ! fakesink", fragment.path);
+  auto venc = media::child(bin.get(), "venc");
+  if (!venc) throw std::runtime_error(fragment.path + ": no element named venc");
+  const GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(venc.get()), base.c_str());
+  GstElementFactory* factory = gst_element_get_factory(venc.get());
+  const std::string element = factory ? GST_OBJECT_NAME(factory) : "venc";
+  if (!spec)
+    throw std::runtime_error(fragment.path + ": @bitrate-property " + property + ": " + element + " has no property \"" +
+                             base + "\"");
+  if (spec->flags & GST_PARAM_MUTABLE_PLAYING) return "";
+  guint major = 0, minor = 0, micro = 0, nano = 0;
+  gst_version(&major, &minor, &micro, &nano);
+  return fmt::format("{}'s {} cannot change while it plays (GStreamer {}.{}.{})", element, base, major, minor, micro);
+}
+
+namespace {
+
+// Why the fragment cannot encode here ("" when it can); `bitrate_fixed` gets
+// fixed_bitrate_reason() for one that can.
+std::string encoder_problem(const media::Fragment& f, const ProbeFormat& format, std::string& bitrate_fixed) {
+  std::string problem = describe_missing(f);
+  if (problem.empty()) problem = try_encode(f, format);
+  if (!problem.empty()) return problem;
+  try {
+    bitrate_fixed = fixed_bitrate_reason(f, format);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
 Choice choose_encoder(const std::string& pipelines_dir, const std::string& type, const ProbeFormat& format) {
   media::init_gstreamer();
   const auto fragments = load_sorted(pipelines_dir + "/encoders");
@@ -83,8 +122,7 @@ Choice choose_encoder(const std::string& pipelines_dir, const std::string& type,
     auto it = std::find_if(fragments.begin(), fragments.end(),
                            [&](const auto& f) { return f.header("name") == type; });
     if (it == fragments.end()) throw std::runtime_error("no encoder fragment named \"" + type + "\" in " + pipelines_dir + "/encoders");
-    std::string problem = describe_missing(*it);
-    if (problem.empty()) problem = try_encode(*it, format);
+    const std::string problem = encoder_problem(*it, format, choice.bitrate_fixed);
     if (problem.empty()) {
       choice.fragment = *it;
       choice.name = type;
@@ -98,8 +136,7 @@ Choice choose_encoder(const std::string& pipelines_dir, const std::string& type,
   for (const auto& f : fragments) {
     const std::string name = f.header("name");
     if (name == type) continue;
-    std::string problem = describe_missing(f);
-    if (problem.empty()) problem = try_encode(f, format);
+    const std::string problem = encoder_problem(f, format, choice.bitrate_fixed);
     if (!problem.empty()) {
       choice.unavailable.push_back(name + ": " + problem);
       continue;

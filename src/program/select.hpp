@@ -14,6 +14,9 @@ struct Choice {
   std::string name;                      // e.g. "x264"
   std::string note;                      // how it was chosen, for log and status
   std::vector<std::string> unavailable;  // "vaapi: missing vaapih264enc (install ...)"
+  // Encoders only: why its bitrate cannot change while it runs (the @bitrate-property is not
+  // mutable in PLAYING, e.g. vah264enc in GStreamer 1.22); empty when it can.
+  std::string bitrate_fixed;
 };
 
 struct ProbeFormat {
@@ -41,6 +44,11 @@ Choice choose_display(const std::string& pipelines_dir, const std::string& sink)
 int encoder_buffer_ms(const std::vector<int>& destination_latencies_ms);
 constexpr int kMinEncoderBufferMs = 100;
 constexpr int kMaxEncoderBufferMs = 500;
+
+// Why the fragment's `venc` cannot take a new bitrate while it plays, or "" when it can: its
+// @bitrate-property (the GstStructure property, for a dotted one) lacks GST_PARAM_MUTABLE_PLAYING.
+// Throws when the fragment does not parse or names a property venc does not have.
+std::string fixed_bitrate_reason(const media::Fragment& fragment, const ProbeFormat& format);
 
 // Fills an encoder fragment's placeholders (`buffer_ms`: {vbv_ms}, see encoder_buffer_ms()).
 std::string render_encoder(const media::Fragment& fragment, int bitrate_kbps, int keyint_frames, int buffer_ms,

@@ -14,7 +14,7 @@ std::string render_config(const OnairSettings& s, uint16_t http_port) {
   yaml += std::string("audio: { enabled: ") + (s.audio ? "true" : "false") + ", bitrate_kbps: 96 }\n";
   yaml += "sources:\n  primary: " + s.primary + "\n";
   if (!s.backup.empty()) yaml += "  backup: " + s.backup + "\n";
-  yaml += "encoder: { type: x264, bitrate_kbps: " + std::to_string(s.bitrate_kbps) +
+  yaml += "encoder: { type: " + s.encoder_type + ", bitrate_kbps: " + std::to_string(s.bitrate_kbps) +
           ", bitrate_min_kbps: 300, keyframe_interval_s: " + std::to_string(s.keyframe_interval_s) + " }\n";
   yaml += "uplink:\n  destinations:\n" + s.destinations + "\n" + s.uplink_extra;
   yaml += "display: { sink: none }\n";
@@ -34,7 +34,7 @@ OnairInstance::OnairInstance(const OnairSettings& settings) : token_(settings.to
   ChildOptions options;
   options.log_path = dir_ / "onair.log";
   options.env = settings.env;
-  options.env["ONAIR_DATA_DIR"] = ONAIR_SOURCE_DIR;
+  options.env.emplace("ONAIR_DATA_DIR", ONAIR_SOURCE_DIR);  // unless the test brings its own
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{ONAIR_BINARY, "--config", config.string()}, options);
   const bool up = wait_until([&] {
     if (!process_->running()) return true;

@@ -21,6 +21,7 @@ struct OnairSettings {
   int framerate = 30;
   int bitrate_kbps = 1500;
   double keyframe_interval_s = 1;
+  std::string encoder_type = "x264";
   std::string primary = "{ type: test }";  // YAML flow mapping for sources.primary
   std::string backup;                      // empty = none
   std::string destinations;                // YAML list items, e.g. "- { name: ingest, url: \"srt://...\" }"
