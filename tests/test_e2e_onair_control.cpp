@@ -188,7 +188,7 @@ TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragme
   for (const char* dir : {"sources", "displays"})
     fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / "pipelines" / dir, data / "pipelines" / dir);
   std::ofstream(data / "pipelines" / "encoders" / "va.pipeline")
-      << "# @name va\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n"
+      << "# @name va\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n"
          "x264enc name=venc tune=zerolatency speed-preset=superfast key-int-max={keyint_frames} quantizer=30 pass=qual"
          " ! video/x-h264,profile=high\n";
 

@@ -63,15 +63,22 @@ TEST_CASE("display: none is always available; auto without any display picks non
 
 TEST_CASE("an encoder whose bitrate cannot change while it plays is found out (stand-in: x264enc's quantizer)") {
   // vah264enc in GStreamer 1.22 is such an encoder (no VA device here): it refuses every property
-  // once encoding started. x264enc's quantizer is fixed while playing in the same way.
+  // once encoding started, and its bitrate is not flagged changeable in PLAYING. x264enc's
+  // quantizer is not flagged either.
   CHECK(fixed_bitrate_reason(onair::media::load_fragment(kPipelines + "/encoders/x264.pipeline"), kFormat).empty());
   CHECK(choose_encoder(kPipelines, "x264", kFormat).bitrate_fixed.empty());
 
   const auto dir = std::filesystem::temp_directory_path() / "onair-select-fixed";
   std::filesystem::create_directories(dir / "encoders");
+  const std::string body = "x264enc name=venc tune=zerolatency speed-preset=superfast quantizer=30 pass=qual ! video/x-h264\n";
   std::ofstream(dir / "encoders" / "fixedrate.pipeline")
-      << "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n"
-         "x264enc name=venc tune=zerolatency speed-preset=superfast quantizer=30 pass=qual ! video/x-h264\n";
+      << "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n"
+      << body;
+  // Without `flags` the fragment is taken at its word (vaapih264enc and v4l2's extra-controls
+  // apply a new value while playing without flagging it); `no` says fixed whatever the flags.
+  std::ofstream(dir / "encoders" / "trusted.pipeline") << "# @name trusted\n# @bitrate-property quantizer\n" << body;
+  std::ofstream(dir / "encoders" / "never.pipeline") << "# @name never\n# @bitrate-runtime no\n" << body;
+  std::ofstream(dir / "encoders" / "maybe.pipeline") << "# @name maybe\n# @bitrate-runtime sometimes\n" << body;
   std::ofstream(dir / "encoders" / "nosuch.pipeline")
       << "# @name nosuch\n# @requires x264enc\n# @bitrate-property kbits\nx264enc name=venc ! video/x-h264\n";
   const auto version = [] {
@@ -82,6 +89,14 @@ TEST_CASE("an encoder whose bitrate cannot change while it plays is found out (s
   const Choice c = choose_encoder(dir.string(), "fixedrate", kFormat);
   CHECK(c.name == "fixedrate");
   CHECK(c.bitrate_fixed == "x264enc's quantizer cannot change while it plays (GStreamer " + version + ")");
+  const auto fragment = [&](const char* name) {
+    return onair::media::load_fragment((dir / "encoders" / (std::string(name) + ".pipeline")).string());
+  };
+  CHECK(fixed_bitrate_reason(fragment("trusted"), kFormat).empty());
+  CHECK(fixed_bitrate_reason(fragment("never"), kFormat) == "x264enc's bitrate cannot change while it plays (@bitrate-runtime no)");
+  CHECK_THROWS_WITH(fixed_bitrate_reason(fragment("maybe"), kFormat),
+                    ((dir / "encoders" / "maybe.pipeline").string() +
+                     ": @bitrate-runtime must be yes, flags or no, got \"sometimes\"").c_str());
   CHECK_THROWS_WITH(fixed_bitrate_reason(onair::media::load_fragment((dir / "encoders" / "nosuch.pipeline").string()),
                                          kFormat),
                     ((dir / "encoders" / "nosuch.pipeline").string() +

@@ -79,6 +79,9 @@ std::string fixed_bitrate_reason(const media::Fragment& fragment, const ProbeFor
   media::init_gstreamer();
   const std::string property = fragment.header("bitrate-property", "bitrate");
   const std::string base = property.substr(0, property.find('.'));
+  const std::string runtime = fragment.header("bitrate-runtime", "yes");
+  if (runtime != "yes" && runtime != "flags" && runtime != "no")
+    throw std::runtime_error(fragment.path + ": @bitrate-runtime must be yes, flags or no, got \"" + runtime + "\"");
   auto bin = media::parse_pipeline(
       render_encoder(fragment, 1000, format.framerate, kMaxEncoderBufferMs, format) + " ! fakesink", fragment.path);
   auto venc = media::child(bin.get(), "venc");
@@ -89,7 +92,8 @@ std::string fixed_bitrate_reason(const media::Fragment& fragment, const ProbeFor
   if (!spec)
     throw std::runtime_error(fragment.path + ": @bitrate-property " + property + ": " + element + " has no property \"" +
                              base + "\"");
-  if (spec->flags & GST_PARAM_MUTABLE_PLAYING) return "";
+  if (runtime == "yes" || (runtime == "flags" && (spec->flags & GST_PARAM_MUTABLE_PLAYING))) return "";
+  if (runtime == "no") return element + "'s " + base + " cannot change while it plays (@bitrate-runtime no)";
   guint major = 0, minor = 0, micro = 0, nano = 0;
   gst_version(&major, &minor, &micro, &nano);
   return fmt::format("{}'s {} cannot change while it plays (GStreamer {}.{}.{})", element, base, major, minor, micro);

@@ -14,8 +14,8 @@ struct Choice {
   std::string name;                      // e.g. "x264"
   std::string note;                      // how it was chosen, for log and status
   std::vector<std::string> unavailable;  // "vaapi: missing vaapih264enc (install ...)"
-  // Encoders only: why its bitrate cannot change while it runs (the @bitrate-property is not
-  // mutable in PLAYING, e.g. vah264enc in GStreamer 1.22); empty when it can.
+  // Encoders only: why its bitrate cannot change while it runs (see fixed_bitrate_reason(), e.g.
+  // vah264enc in GStreamer 1.22); empty when it can.
   std::string bitrate_fixed;
 };
 
@@ -45,9 +45,12 @@ int encoder_buffer_ms(const std::vector<int>& destination_latencies_ms);
 constexpr int kMinEncoderBufferMs = 100;
 constexpr int kMaxEncoderBufferMs = 500;
 
-// Why the fragment's `venc` cannot take a new bitrate while it plays, or "" when it can: its
-// @bitrate-property (the GstStructure property, for a dotted one) lacks GST_PARAM_MUTABLE_PLAYING.
-// Throws when the fragment does not parse or names a property venc does not have.
+// Why the fragment's `venc` cannot take a new bitrate while it plays, or "" when it can. The
+// fragment's @bitrate-runtime says: `yes` (the default: x264enc, openh264enc, vaapih264enc and
+// v4l2's extra-controls all apply a new value while playing, though only some flag it), `flags`
+// (only when the @bitrate-property is flagged GST_PARAM_MUTABLE_PLAYING: vah264enc refuses every
+// change once encoding in GStreamer 1.22 and does not flag it), or `no`. Throws when the fragment
+// does not parse, names a property venc does not have, or gives another @bitrate-runtime.
 std::string fixed_bitrate_reason(const media::Fragment& fragment, const ProbeFormat& format);
 
 // Fills an encoder fragment's placeholders (`buffer_ms`: {vbv_ms}, see encoder_buffer_ms()).
