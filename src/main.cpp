@@ -8,6 +8,7 @@
 
 #include "app/app.hpp"
 #include "config/config.hpp"
+#include "program/select.hpp"
 
 namespace {
 
@@ -56,7 +57,10 @@ int main(int argc, char** argv) {
   }
   if (mode.empty()) return usage_error("no configuration given");
 
-  const auto loaded = onair::config::load_config_file(path);
+  // encoder.type names a fragment of the pipelines/ onair runs with: a new encoder is one file.
+  if (data_dir.empty()) data_dir = onair::app::find_data_dir();
+  const onair::config::LoadOptions options{onair::program::encoder_names(data_dir + "/pipelines")};
+  const auto loaded = onair::config::load_config_file(path, options);
   if (!loaded.config) {
     for (const auto& error : loaded.errors) std::cerr << error << "\n";
     std::cerr << "onair: " << loaded.errors.size() << " error(s) in " << path << "\n";

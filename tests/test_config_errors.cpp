@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 
 using onair::config::load_config_text;
+using onair::config::LoadOptions;
 
 namespace {
 
@@ -329,6 +330,20 @@ TEST_CASE("values, types and ranges: exact messages and lines") { check_cases(ca
 
 TEST_CASE("sources, destinations and control: exact messages and lines") {
   check_cases(structure_cases());
+}
+
+TEST_CASE("encoder.type takes the names of the encoder fragments onair runs with: a new encoder is one file") {
+  const LoadOptions options{{"nvenc", "x264", "myboard"}};  // as encoder_names() lists a pipelines/ folder
+  const auto mine = load_config_text(kBase + "encoder:\n  type: myboard\n", "onair.yaml", options);
+  CHECK(joined(mine.errors) == "");
+  REQUIRE(mine.config.has_value());
+  CHECK(mine.config->encoder.type == "myboard");
+  CHECK(load_config_text(kBase + "encoder:\n  type: auto\n", "onair.yaml", options).errors.empty());
+  const auto typo = load_config_text(kBase + "encoder:\n  type: x246\n", "onair.yaml", options);
+  CHECK(joined(typo.errors) ==
+        "onair.yaml:11: encoder.type: unknown encoder type \"x246\" (expected auto, nvenc, x264 or myboard)\n");
+  // Without the folder's names, a name only a fragment knows is an error.
+  CHECK_FALSE(load_config_text(kBase + "encoder:\n  type: myboard\n", "onair.yaml").errors.empty());
 }
 
 TEST_CASE("the caller's file name is used as given") {

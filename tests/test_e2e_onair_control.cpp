@@ -178,8 +178,9 @@ PrintedEncoder print_encoder(const std::string& config_text, const std::string& 
 
 TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragment: x264enc's quantizer; "
           "vah264enc in GStreamer 1.22 needs a VA device): said in log and status, abr off, the API answers 409") {
-  // A data dir like the shipped one whose `va` fragment is x264 with its bitrate fixed while
-  // playing, as vah264enc's is in GStreamer 1.22.
+  // A data dir like the shipped one with one more encoder file, `fixedrate`: x264 with its
+  // bitrate fixed while playing, as vah264enc's is in GStreamer 1.22. A new encoder is one file:
+  // encoder.type takes its name.
   namespace fs = std::filesystem;
   const fs::path data = fs::temp_directory_path() / ("onair-fixedrate-" + std::to_string(::getpid()));
   fs::remove_all(data);
@@ -187,8 +188,8 @@ TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragme
   for (const char* dir : {"web", "docs"}) fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / dir, data / dir);
   for (const char* dir : {"sources", "displays"})
     fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / "pipelines" / dir, data / "pipelines" / dir);
-  std::ofstream(data / "pipelines" / "encoders" / "va.pipeline")
-      << "# @name va\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n"
+  std::ofstream(data / "pipelines" / "encoders" / "fixedrate.pipeline")
+      << "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n"
          "x264enc name=venc tune=zerolatency speed-preset=superfast key-int-max={keyint_frames} quantizer=30 pass=qual"
          " ! video/x-h264,profile=high\n";
 
@@ -197,18 +198,18 @@ TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragme
   OnairSettings settings;
   settings.destinations = dest_to(port);
   settings.env["ONAIR_DATA_DIR"] = data.string();
-  settings.encoder_type = "va";
+  settings.encoder_type = "fixedrate";
   OnairInstance onair(settings);
   const json s = onair.status();
   INFO(onair.log());
-  CHECK(s["encoder"]["name"] == "va");
+  CHECK(s["encoder"]["name"] == "fixedrate");
   CHECK(s["encoder"]["bitrate_fixed"].get<std::string>().rfind("x264enc's quantizer cannot change while it plays (GStreamer ", 0) == 0);
   CHECK(s["encoder"]["abr"]["enabled"] == false);
   const auto refused = onair.post("/api/v1/encoder", R"({"bitrate_kbps": 400})");
   CHECK(refused.status == 409);
   CHECK(refused.json()["error"].get<std::string>().rfind(
-            "encoder va cannot change its bitrate while it runs (x264enc's quantizer cannot change", 0) == 0);
-  CHECK(onair.log().find("[warning] encoder: va cannot change its bitrate while it runs (x264enc's quantizer") !=
+            "encoder fixedrate cannot change its bitrate while it runs (x264enc's quantizer cannot change", 0) == 0);
+  CHECK(onair.log().find("[warning] encoder: fixedrate cannot change its bitrate while it runs (x264enc's quantizer") !=
         std::string::npos);
   // The stream still goes out: the fixed encoder encodes and the ingest receives it.
   CHECK(onair.wait_status([](const json& st) { return st["program"]["frames_encoded"].get<int>() > 30; }, 10s));

@@ -48,6 +48,14 @@ TEST_CASE("a configured hardware encoder that is missing falls back and says why
   CHECK(mentions(c.unavailable, "vaapi: vaapipostproc"));
 }
 
+TEST_CASE("encoder_names: the fragments' names, highest priority first; none for a missing folder") {
+  const auto names = encoder_names(kPipelines);
+  REQUIRE(names.size() == onair::media::load_fragments(kPipelines + "/encoders").size());
+  CHECK(names.front() == "nvenc");  // @priority 50
+  CHECK(std::find(names.begin(), names.end(), "x264") != names.end());
+  CHECK(encoder_names("/nonexistent-onair").empty());
+}
+
 TEST_CASE("an encoder name with no fragment is an error naming the folder") {
   CHECK_THROWS_WITH(choose_encoder(kPipelines, "h266magic", kFormat),
                     ("no encoder fragment named \"h266magic\" in " + kPipelines + "/encoders").c_str());

@@ -112,6 +112,13 @@ struct Config {
   LogConfig log;
 };
 
+// What a configuration is checked against beyond itself.
+struct LoadOptions {
+  // The names encoder.type may take besides `auto`: the @name of each fragment in
+  // pipelines/encoders, so a new encoder is one file (see encoder_types()). Empty: the shipped ones.
+  std::vector<std::string> encoder_types;
+};
+
 struct LoadResult {
   std::optional<Config> config;     // set only when errors is empty
   std::vector<std::string> errors;  // "file:line: key.path: what is wrong"
@@ -119,9 +126,9 @@ struct LoadResult {
 
 // Errors name the file as `path` is written. A relative sources.slate.image is resolved
 // against the file's directory.
-LoadResult load_config_file(const std::string& path);
+LoadResult load_config_file(const std::string& path, const LoadOptions& options = {});
 // `name` stands in for the file name in error messages.
-LoadResult load_config_text(const std::string& yaml, const std::string& name);
+LoadResult load_config_text(const std::string& yaml, const std::string& name, const LoadOptions& options = {});
 
 // The effective configuration as YAML with secrets redacted (for --print-config and logs).
 std::string dump_redacted(const Config& config);

@@ -55,13 +55,13 @@ std::optional<std::string> read_file(const std::string& path, std::string* reaso
 
 }  // namespace
 
-LoadResult load_config_text(const std::string& yaml, const std::string& name) {
+LoadResult load_config_text(const std::string& yaml, const std::string& name, const LoadOptions& options) {
   detail::Errors errors(name);
   Config config;
   config.path = name;
   try {
     const YAML::Node root = YAML::Load(yaml);
-    detail::read_config(root, config, errors);
+    detail::read_config(root, config, errors, options);
   } catch (const YAML::Exception& e) {  // syntax errors (and anything yaml-cpp refuses later)
     errors.add_plain(e.mark.line < 0 ? 1 : e.mark.line + 1, "invalid YAML: " + e.msg);
   }
@@ -71,11 +71,11 @@ LoadResult load_config_text(const std::string& yaml, const std::string& name) {
   return result;
 }
 
-LoadResult load_config_file(const std::string& path) {
+LoadResult load_config_file(const std::string& path, const LoadOptions& options) {
   std::string reason;
   const auto text = read_file(path, &reason);
   if (!text) return LoadResult{std::nullopt, {path + ": cannot read config file: " + reason}};
-  LoadResult result = load_config_text(*text, path);
+  LoadResult result = load_config_text(*text, path, options);
   // Relative files (slate image, TLS cert/key) are relative to the config file, not to
   // wherever onair was started.
   if (result.config) {

@@ -38,8 +38,14 @@ void read_failover(MapReader m, FailoverConfig& out) {
   m.read_int("failback_hold_ms", out.failback_hold_ms, {0, 600000, "ms"});
 }
 
-void read_encoder(MapReader m, EncoderConfig& out) {
-  m.read_choice("type", out.type, kEncoderTypes, "encoder type");
+void read_encoder(MapReader m, EncoderConfig& out, const std::vector<std::string>& types) {
+  if (types.empty()) {
+    m.read_choice("type", out.type, kEncoderTypes, "encoder type");
+  } else {
+    std::vector<std::string_view> allowed{"auto"};
+    allowed.insert(allowed.end(), types.begin(), types.end());
+    m.read_choice("type", out.type, allowed, "encoder type");
+  }
   const bool ceiling_ok = m.read_int("bitrate_kbps", out.bitrate_kbps, {100, 100000, "kbps"});
   const bool floor_ok = m.read_int("bitrate_min_kbps", out.bitrate_min_kbps, {100, 100000, "kbps"});
   if ((ceiling_ok || !m.has("bitrate_kbps")) && (floor_ok || !m.has("bitrate_min_kbps"))) {
@@ -143,7 +149,7 @@ void read_log(MapReader m, LogConfig& out) {
 
 }  // namespace
 
-void read_config(const YAML::Node& root, Config& config, Errors& errors) {
+void read_config(const YAML::Node& root, Config& config, Errors& errors, const LoadOptions& options) {
   MapReader top(root, "", 1,
                 {"video", "audio", "sources", "failover", "encoder", "uplink", "display", "control",
                  "stream", "log"},
@@ -158,7 +164,7 @@ void read_config(const YAML::Node& root, Config& config, Errors& errors) {
   read_encoder(top.map("encoder",
                        {"type", "bitrate_kbps", "bitrate_min_kbps", "keyframe_interval_s", "abr",
                         "abr_policy"}),
-               config.encoder);
+               config.encoder, options.encoder_types);
   MapReader uplink = top.map("uplink", {"destinations", "peer_idle_timeout_ms", "queue_ms",
                                         "reconnect_min_ms", "reconnect_max_ms", "recovery_keyframes"});
   read_uplink(uplink, config.uplink, endpoints);

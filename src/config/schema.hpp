@@ -12,7 +12,7 @@
 namespace onair::config::detail {
 
 // Reads the whole document over the defaults already in `config`, reporting into `errors`.
-void read_config(const YAML::Node& root, Config& config, Errors& errors);
+void read_config(const YAML::Node& root, Config& config, Errors& errors, const LoadOptions& options = {});
 
 // An SRT URL in the config, kept to find two listeners on one UDP port.
 struct SrtEndpoint {

@@ -155,6 +155,17 @@ Choice choose_encoder(const std::string& pipelines_dir, const std::string& type,
   throw std::runtime_error("no H.264 encoder works on this box:" + all);
 }
 
+std::vector<std::string> encoder_names(const std::string& pipelines_dir) {
+  std::vector<std::string> names;
+  try {
+    for (const auto& f : load_sorted(pipelines_dir + "/encoders"))
+      if (!f.header("name").empty()) names.push_back(f.header("name"));
+  } catch (const std::exception&) {
+    names.clear();  // the shipped names then; onair itself says what is wrong with the folder
+  }
+  return names;
+}
+
 Choice choose_display(const std::string& pipelines_dir, const std::string& sink) {
   media::init_gstreamer();
   const auto fragments = media::load_fragments(pipelines_dir + "/displays");

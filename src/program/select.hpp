@@ -29,6 +29,10 @@ struct ProbeFormat {
 // `auto` (the stream must go out) with a note that says so. Throws when nothing works at all.
 Choice choose_encoder(const std::string& pipelines_dir, const std::string& type, const ProbeFormat& format);
 
+// The @name of every encoder fragment in pipelines_dir/encoders, highest priority first: what
+// encoder.type may name besides `auto`. Empty when the folder cannot be read.
+std::vector<std::string> encoder_names(const std::string& pipelines_dir);
+
 // sink: auto | kms | gl | x | none. `auto`: a desktop window when $DISPLAY/$WAYLAND_DISPLAY is set,
 // else the HDMI output through KMS when a DRM card exists, else none.
 Choice choose_display(const std::string& pipelines_dir, const std::string& sink);
