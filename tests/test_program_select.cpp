@@ -70,8 +70,8 @@ TEST_CASE("display: none is always available; auto without any display picks non
 }
 
 TEST_CASE("an encoder whose bitrate cannot change while it plays is found out (stand-in: x264enc's quantizer)") {
-  // vah264enc in GStreamer 1.22 is such an encoder (no VA device here): it refuses every property
-  // once encoding started, and its bitrate is not flagged changeable in PLAYING. x264enc's
+  // vah264enc is such an encoder (no VA device here): it ignores property changes once it
+  // encodes, and upstream leaves its bitrate unflagged as changeable in PLAYING. x264enc's
   // quantizer is not flagged either.
   CHECK(fixed_bitrate_reason(onair::media::load_fragment(kPipelines + "/encoders/x264.pipeline"), kFormat).empty());
   CHECK(choose_encoder(kPipelines, "x264", kFormat).bitrate_fixed.empty());

@@ -242,8 +242,8 @@ GstPadProbeReturn ProgramPipeline::on_encoder_input(GstPad*, GstPadProbeInfo* in
 }
 
 void ProgramPipeline::set_bitrate_kbps(int kbps) {
-  // An encoder that cannot take it while playing would refuse it with an error of its own
-  // (vah264enc 1.22) or take it silently and keep the old rate: App says so once, not here.
+  // An encoder that cannot take it while playing would ignore it with a warning of its own
+  // (vah264enc 1.22.0) and keep the old rate: App says so once, not here.
   if (!encoder_element_ || kbps <= 0 || !encoder_.bitrate_fixed.empty()) return;
   const std::string property = encoder_.fragment.header("bitrate-property", "bitrate");
   const bool bps = encoder_.fragment.header("bitrate-unit", "kbps") == "bps";

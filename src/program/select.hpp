@@ -52,8 +52,8 @@ constexpr int kMaxEncoderBufferMs = 500;
 // Why the fragment's `venc` cannot take a new bitrate while it plays, or "" when it can. The
 // fragment's @bitrate-runtime says: `yes` (the default: x264enc, openh264enc, vaapih264enc and
 // v4l2's extra-controls all apply a new value while playing, though only some flag it), `flags`
-// (only when the @bitrate-property is flagged GST_PARAM_MUTABLE_PLAYING: vah264enc refuses every
-// change once encoding in GStreamer 1.22 and does not flag it), or `no`. Throws when the fragment
+// (only when the @bitrate-property is flagged GST_PARAM_MUTABLE_PLAYING: vah264enc ignores every
+// change once it encodes, as Debian's 1.22.0 says, and upstream does not flag it), or `no`. Throws when the fragment
 // does not parse, names a property venc does not have, or gives another @bitrate-runtime.
 std::string fixed_bitrate_reason(const media::Fragment& fragment, const ProbeFormat& format);
 
