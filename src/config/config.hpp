@@ -115,7 +115,7 @@ struct Config {
 // What a configuration is checked against beyond itself.
 struct LoadOptions {
   // The names encoder.type may take besides `auto`: the @name of each fragment in
-  // pipelines/encoders, so a new encoder is one file (see encoder_types()). Empty: the shipped ones.
+  // pipelines/encoders, so a new encoder is one file (program::encoder_names()). Empty: the shipped ones.
   std::vector<std::string> encoder_types;
 };
 
