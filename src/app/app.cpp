@@ -34,6 +34,18 @@ using sources::Role;
 
 namespace {
 
+// "va cannot change its bitrate while it runs (vah264enc's bitrate cannot change while it plays
+// (GStreamer 1.22.0))": the log, the API's 409 and --print-encoder say it in the same words.
+std::string fixed_bitrate_sentence(const program::Choice& encoder) {
+  return encoder.name + " cannot change its bitrate while it runs (" + encoder.bitrate_fixed + ")";
+}
+
+// The log line for an encoder whose bitrate is fixed (see fixed_bitrate_sentence()).
+std::string fixed_bitrate_note(const program::Choice& encoder, const config::EncoderConfig& config) {
+  return "encoder: " + fixed_bitrate_sentence(encoder) + ": it stays at " + std::to_string(config.bitrate_kbps) +
+         " kbps" + (config.abr ? "; adaptive bitrate (encoder.abr) is off" : "");
+}
+
 constexpr unsigned kMediaTickMs = 10;     // failover decisions: detect timeout + at most this
 constexpr int kSnapshotEveryTicks = 10;   // media snapshot to the control thread every 100 ms
 constexpr auto kControlTick = std::chrono::milliseconds(250);
@@ -252,8 +264,7 @@ control::ActionResult App::set_bitrate(int64_t kbps) {
     return {400, {{"error", "bitrate_kbps must be " + std::to_string(lo) + ".." + std::to_string(hi) +
                                 " (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got " + std::to_string(kbps)}}};
   if (!encoder_.bitrate_fixed.empty())
-    return {409, {{"error", "encoder " + encoder_.name + " cannot change its bitrate while it runs (" +
-                                encoder_.bitrate_fixed + "); set encoder.bitrate_kbps and restart onair"}}};
+    return {409, {{"error", "encoder " + fixed_bitrate_sentence(encoder_) + "; set encoder.bitrate_kbps and restart onair"}}};
   loop_->post([this, kbps] { if (program_) program_->set_bitrate_kbps(static_cast<int>(kbps)); });
   abr_->set_current(static_cast<int>(kbps));  // with abr on, the ceiling it adapts under
   const std::string what = abr_->enabled() ? "bitrate ceiling set through the API (abr adapts under it)"
@@ -346,9 +357,7 @@ int App::run() {
   metrics_ = std::make_unique<metrics::Metrics>(ONAIR_VERSION, encoder_.name, display_.name);
   config::EncoderConfig encoder_config = config_.encoder;
   if (!encoder_.bitrate_fixed.empty()) {
-    spdlog::warn("encoder: {} cannot change its bitrate while it runs ({}): it stays at {} kbps{}", encoder_.name,
-                 encoder_.bitrate_fixed, config_.encoder.bitrate_kbps,
-                 config_.encoder.abr ? "; adaptive bitrate (encoder.abr) is off" : "");
+    spdlog::warn("{}", fixed_bitrate_note(encoder_, config_.encoder));
     encoder_config.abr = false;  // its decisions could not reach the encoder
   }
   abr_ = std::make_unique<uplink::AdaptiveBitrate>(encoder_config, config_.uplink.destinations,
@@ -458,8 +467,7 @@ int print_encoder(const config::Config& config, const AppOptions& options) {
     std::cerr << "encoder: " << encoder.name << " — " << encoder.note << "\n";
     for (const auto& u : encoder.unavailable) std::cerr << "encoder: not available here: " << u << "\n";
     std::cerr << "encoder: rate-control buffer " << program::encoder_buffer_text(encoder, program) << "\n";
-    if (!encoder.bitrate_fixed.empty())
-      std::cerr << "encoder: its bitrate stays as set: " << encoder.bitrate_fixed << "; adaptive bitrate is off\n";
+    if (!encoder.bitrate_fixed.empty()) std::cerr << fixed_bitrate_note(encoder, config.encoder) << "\n";
     std::cout << program::render_program_encoder(encoder, program, config.encoder.bitrate_kbps) << "\n";
     return 0;
   } catch (const std::exception& e) {
