@@ -1,54 +1,27 @@
+// onair's wiring and its media side: every module started in order, the program pipeline
+// (re)built, sources polled for failover, and a clean stop on SIGTERM. The control plane's side
+// of the App is app_control.cpp.
 #include "app/app.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <memory>
-#include <set>
 
-#include "app/panel_feeds.hpp"
-#include "app/status_board.hpp"
-#include "app/systemd.hpp"
-#include "control/control.hpp"
-#include "failover/policy.hpp"
+#include "app/encoder_report.hpp"
+#include "app/onair_app.hpp"
 #include "media/gst.hpp"
-#include "media/main_loop.hpp"
-#include "metrics/metrics.hpp"
-#include "program/preview.hpp"
-#include "program/program.hpp"
-#include "program/select.hpp"
-#include "program/switcher.hpp"
-#include "sources/supervisor.hpp"
-#include "uplink/abr.hpp"
-#include "uplink/uplink.hpp"
 
 namespace onair::app {
-namespace asio = boost::asio;
 using sources::Role;
 
 namespace {
 
-// "va cannot change its bitrate while it runs (vah264enc's bitrate cannot change while it plays
-// (GStreamer 1.22.0))": the log, the API's 409 and --print-encoder say it in the same words.
-std::string fixed_bitrate_sentence(const program::Choice& encoder) {
-  return encoder.name + " cannot change its bitrate while it runs (" + encoder.bitrate_fixed + ")";
-}
-
-// The log line for an encoder whose bitrate is fixed (see fixed_bitrate_sentence()).
-std::string fixed_bitrate_note(const program::Choice& encoder, const config::EncoderConfig& config) {
-  return "encoder: " + fixed_bitrate_sentence(encoder) + ": it stays at " + std::to_string(config.bitrate_kbps) +
-         " kbps" + (config.abr ? "; adaptive bitrate (encoder.abr) is off" : "");
-}
-
 constexpr unsigned kMediaTickMs = 10;     // failover decisions: detect timeout + at most this
 constexpr int kSnapshotEveryTicks = 10;   // media snapshot to the control thread every 100 ms
-constexpr auto kControlTick = std::chrono::milliseconds(250);
 
 Role to_role(failover::Source s) { return static_cast<Role>(static_cast<int>(s)); }
 
@@ -64,59 +37,6 @@ std::vector<sources::SourceSpec> source_specs(const config::Config& c, const std
 }
 
 }  // namespace
-
-class App {
- public:
-  App(const config::Config& config, std::string data_dir)
-      : config_(config), data_dir_(std::move(data_dir)), pipelines_(data_dir_ + "/pipelines"),
-        policy_(config.failover.failback_hold_ms) {}
-
-  int run();
-
- private:
-  void build_program(bool display_failed);  // main loop thread
-  void media_tick();                        // main loop thread
-  void control_tick();                      // io thread
-  control::ActionResult start_stream();     // io thread
-  control::ActionResult stop_stream();      // io thread
-  control::ActionResult select_source(const std::string& name);  // io thread
-  control::ActionResult set_bitrate(int64_t kbps);                 // io thread
-  void adapt_bitrate(const uplink::SenderStats& stats);            // io thread
-  void force_keyframe(const char* reason);  // io thread; reason: one of metrics::kKeyframeReasons
-  void on_keyframe_wanted(const std::string& destination, uplink::KeyframeWant want);  // io thread
-  void shutdown();                          // io thread
-
-  const config::Config& config_;
-  std::string data_dir_;
-  std::string pipelines_;
-  asio::io_context ioc_;
-  uplink::SrtLibrary srt_;
-  std::unique_ptr<media::MainLoop> loop_;
-  program::Choice encoder_;
-  program::Choice display_;
-  std::unique_ptr<StatusBoard> board_;
-  std::unique_ptr<metrics::Metrics> metrics_;
-  std::unique_ptr<control::ControlServer> server_;
-  LiveSampler sampler_;              // the panel's chart figures; its meters are fed from media threads
-  program::PreviewGrabber preview_;  // the panel's preview, converted on its own thread
-  std::unique_ptr<uplink::AdaptiveBitrate> abr_;  // io thread
-  SystemdNotifier systemd_;
-  std::vector<std::unique_ptr<uplink::UplinkSender>> senders_;
-  std::set<std::string> drop_out_refused_;  // destinations whose drop-out keyframes were held back (io thread)
-  program::Switcher switcher_;
-  // Main loop thread only:
-  std::shared_ptr<program::ProgramPipeline> program_;
-  std::unique_ptr<sources::SourceSupervisor> supervisor_;
-  failover::FailoverPolicy policy_;
-  std::string program_error_;
-  int program_restarts_ = 0;
-  int tick_ = 0;
-  // Control thread only:
-  asio::steady_timer control_timer_{ioc_};
-  uint64_t watchdog_frames_ = 0;
-  std::chrono::steady_clock::time_point frames_moved_at_ = std::chrono::steady_clock::now();
-  bool shutting_down_ = false;
-};
 
 void App::build_program(bool display_failed) {
   if (program_) {
@@ -192,133 +112,6 @@ void App::media_tick() {
   asio::post(ioc_, [this, snap = std::move(snap)]() mutable { board_->set_media(std::move(snap)); });
 }
 
-void App::control_tick() {
-  if (shutting_down_) return;
-  const auto& media = board_->media();
-  metrics::MediaSample m;
-  m.playing = media.program.playing;
-  m.stream_state = to_string(board_->stream_state());
-  m.frames_captured = media.program.frames_in;
-  m.frames_encoded = media.program.frames_encoded;
-  m.frames_dropped = media.program.frames_dropped;
-  m.fps = board_->program_fps();
-  m.bitrate_target_bps = media.program.bitrate_kbps * 1000.0;
-  m.bitrate_actual_bps = board_->actual_bitrate_bps();
-  metrics_->update_media(m);
-  for (const auto& s : media.sources)
-    metrics_->update_source({sources::to_string(s.role), s.role == media.active, s.healthy, s.restarts});
-  // systemd: ready once serving and playing; the watchdog only while frames move.
-  const auto now = std::chrono::steady_clock::now();
-  if (media.program.frames_encoded != watchdog_frames_) {
-    watchdog_frames_ = media.program.frames_encoded;
-    frames_moved_at_ = now;
-  }
-  const std::string summary = std::string(to_string(board_->stream_state())) + ", source " +
-                              sources::to_string(media.active) + ", encoder " + encoder_.name;
-  if (media.program.playing) systemd_.ready(summary);
-  systemd_.status(summary);
-  if (now - frames_moved_at_ < std::chrono::seconds(3)) systemd_.watchdog();
-
-  control_timer_.expires_after(kControlTick);
-  control_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) control_tick();
-  });
-}
-
-control::ActionResult App::start_stream() {
-  const auto state = board_->stream_state();
-  if (state == StreamState::idle || state == StreamState::error) {
-    board_->set_stream_state(StreamState::starting, "connecting to " + std::to_string(senders_.size()) + " destination(s)");
-    for (auto& sender : senders_) sender->start();
-  }
-  return {200, {{"state", to_string(board_->stream_state())}}};
-}
-
-control::ActionResult App::stop_stream() {
-  const auto state = board_->stream_state();
-  if (state != StreamState::idle) {
-    board_->set_stream_state(StreamState::stopping, "requested");
-    for (auto& sender : senders_) sender->stop();
-    board_->set_stream_state(StreamState::idle, "stopped");
-  }
-  return {200, {{"state", to_string(board_->stream_state())}}};
-}
-
-control::ActionResult App::select_source(const std::string& name) {
-  std::optional<failover::Source> forced;
-  if (name != "auto") {
-    forced = failover::source_from_string(name);
-    if (!forced) return {400, {{"error", "unknown source \"" + name + "\" (expected auto, primary, backup or slate)"}}};
-    if (*forced == failover::Source::backup && !config_.sources.backup)
-      return {409, {{"error", "no backup source is configured (sources.backup)"}}};
-  }
-  loop_->post([this, forced] { policy_.force(forced); });
-  board_->add_event("source", "", name, name == "auto" ? "manual override released" : "manual override");
-  spdlog::info("control: source {} requested", name);
-  return {200, {{"source_mode", forced ? "manual" : "auto"}, {"requested", name}}};
-}
-
-control::ActionResult App::set_bitrate(int64_t kbps) {
-  const int lo = config_.encoder.bitrate_min_kbps, hi = config_.encoder.bitrate_kbps;
-  if (kbps < lo || kbps > hi)
-    return {400, {{"error", "bitrate_kbps must be " + std::to_string(lo) + ".." + std::to_string(hi) +
-                                " (encoder.bitrate_min_kbps..encoder.bitrate_kbps), got " + std::to_string(kbps)}}};
-  if (!encoder_.bitrate_fixed.empty())
-    return {409, {{"error", "encoder " + fixed_bitrate_sentence(encoder_) + "; set encoder.bitrate_kbps and restart onair"}}};
-  loop_->post([this, kbps] { if (program_) program_->set_bitrate_kbps(static_cast<int>(kbps)); });
-  abr_->set_current(static_cast<int>(kbps));  // with abr on, the ceiling it adapts under
-  const std::string what = abr_->enabled() ? "bitrate ceiling set through the API (abr adapts under it)"
-                                           : "bitrate set through the API";
-  board_->add_event("encoder", "", std::to_string(kbps) + " kbps", what);
-  spdlog::info("control: encoder {}: {} kbps", what, kbps);
-  return {200, {{"bitrate_kbps", kbps}}};
-}
-
-void App::adapt_bitrate(const uplink::SenderStats& stats) {
-  const int before = abr_->target_kbps();
-  const auto decision = abr_->on_stats(stats, media::monotonic_us() / 1000);
-  if (decision.keyframe) force_keyframe("repair");
-  if (const uplink::BitrateController* c = abr_->controller(stats.name))
-    metrics_->update_abr({stats.name, uplink::to_string(c->phase()), c->decreases(), c->increases(),
-                          c->capacity_kbps() * 1000.0});
-  const auto kbps = decision.kbps;
-  if (!kbps) return;
-  loop_->post([this, k = *kbps] { if (program_) program_->set_bitrate_kbps(k); });
-  // The log has every step; the event list keeps the cuts and the return to the ceiling.
-  if (*kbps < before || *kbps == config_.encoder.bitrate_kbps)
-    board_->add_event("encoder", std::to_string(before) + " kbps", std::to_string(*kbps) + " kbps", abr_->last_reason());
-}
-
-void App::on_keyframe_wanted(const std::string& destination, uplink::KeyframeWant want) {
-  switch (want) {
-    case uplink::KeyframeWant::link:
-      drop_out_refused_.erase(destination);  // a connection or a resume starts a new picture anyway
-      force_keyframe("link");
-      return;
-    case uplink::KeyframeWant::drop_out:
-      // A quiet link's keyframes only while no other destination is fine: they cost it quality.
-      // (A venue's uplink failing takes every destination quiet at once: then they all ask.)
-      if (!config_.uplink.recovery_keyframes) return;
-      if (board_->another_destination_reaching(destination)) {
-        drop_out_refused_.insert(destination);
-        return;
-      }
-      force_keyframe("drop_out");
-      return;
-    case uplink::KeyframeWant::answered:
-      // Some of its drop-out keyframes were held back, so what it recovered may hold none (the
-      // links did not go quiet at the same moment, or the other one answered first): one now
-      // starts its picture right after that, not at the next scheduled keyframe.
-      if (drop_out_refused_.erase(destination) > 0) force_keyframe("link");
-      return;
-  }
-}
-
-void App::force_keyframe(const char* reason) {
-  metrics_->count_keyframe(reason);
-  loop_->post([this] { if (program_) program_->force_keyframe(); });
-}
-
 void App::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
@@ -350,8 +143,8 @@ int App::run() {
     spdlog::critical("onair: {}", e.what());
     return 1;
   }
-  spdlog::info("encoder: {} — {}", encoder_.name, encoder_.note);
-  for (const auto& u : encoder_.unavailable) spdlog::info("encoder: not available here: {}", u);
+  for (const std::string& line : encoder_choice_lines(encoder_, program::program_options(config_, display_.name, pipelines_)))
+    spdlog::info("{}", line);
   spdlog::info("display: {} — {}", display_.name, display_.note);
   board_ = std::make_unique<StatusBoard>(config_, encoder_, display_);
   metrics_ = std::make_unique<metrics::Metrics>(ONAIR_VERSION, encoder_.name, display_.name);
@@ -364,66 +157,8 @@ int App::run() {
                                                    config_.audio.enabled ? config_.audio.bitrate_kbps : 0);
   board_->set_abr(abr_.get());
 
-  const size_t queue_bytes = std::max<size_t>(256 * 1024,
-      size_t(config_.encoder.bitrate_kbps + config_.audio.bitrate_kbps) * 125 * size_t(config_.uplink.queue_ms) / 1000 * 2);
-  for (const auto& destination : config_.uplink.destinations) {
-    uplink::SenderOptions options{config_.uplink.peer_idle_timeout_ms, queue_bytes,
-                                  config_.uplink.reconnect_min_ms, config_.uplink.reconnect_max_ms,
-                                  50};  // the bitrate controller's tick
-    uplink::SenderCallbacks callbacks;
-    callbacks.on_keyframe_wanted = [this, name = destination.name](uplink::KeyframeWant want) {
-      asio::post(ioc_, [this, want, name] { on_keyframe_wanted(name, want); });
-    };
-    callbacks.on_stats = [this](const uplink::SenderStats& stats) {
-      asio::post(ioc_, [this, stats] {
-        board_->set_destination(stats);
-        const auto& d = stats;
-        metrics_->update_destination({d.name, d.state == uplink::LinkState::connected, d.rtt_ms / 1000,
-                                      d.send_buffer_ms / 1000, d.bandwidth_mbps * 1e6, d.bytes_sent, d.packets_sent,
-                                      d.packets_lost, d.packets_retransmitted, d.packets_dropped, d.queue_drops,
-                                      d.reconnects, d.resumes});
-        adapt_bitrate(stats);
-      });
-    };
-    senders_.push_back(std::make_unique<uplink::UplinkSender>(destination, options, callbacks));
-  }
-
-  control::ServerOptions server_options;
-  server_options.host = config_.control.host;
-  server_options.port = config_.control.port;
-  server_options.token = config_.control.token;
-  server_options.read_token = config_.control.read_token;
-  server_options.public_health = config_.control.public_health;
-  server_options.tls_cert = config_.control.tls_cert;
-  server_options.tls_key = config_.control.tls_key;
-  server_options.web_root = data_dir_ + "/web";
-  server_options.openapi_file = data_dir_ + "/docs/openapi.yaml";
-  control::Hooks hooks;
-  hooks.status = [this] {
-    auto status = board_->status_json();
-    status.update(metrics_->status_json());  // + "latency" (p50/p95 over 10 s) and "process"
-    return status;
-  };
-  hooks.metrics = [this] { return metrics_->render(); };
-  hooks.readiness = [this] { return board_->readiness(); };
-  hooks.stream_start = [this] { return start_stream(); };
-  hooks.stream_stop = [this] { return stop_stream(); };
-  hooks.select_source = [this](const std::string& name) { return select_source(name); };
-  hooks.events = [this] { return board_->events_json(); };
-  hooks.set_bitrate = [this](int64_t kbps) { return set_bitrate(kbps); };
-  hooks.live_sample = [this] { return sampler_.sample(*board_); };
-  hooks.backup_link = [this](const std::string& host) { return backup_link(config_, host); };
-  hooks.preview = [this](control::PreviewDone done) {
-    // The sink belongs to the main loop; the JPEG is made on the grabber's thread.
-    loop_->post([this, done = std::move(done)]() mutable {
-      preview_.grab(program_ ? program_->display_sink() : nullptr, std::move(done));
-    });
-  };
-  try {
-    server_ = std::make_unique<control::ControlServer>(ioc_, server_options, hooks);
-    server_->start();
-  } catch (const std::exception& e) {
-    spdlog::critical("control: {}", e.what());
+  start_senders();
+  if (!start_control()) {
     senders_.clear();
     return 1;
   }
@@ -456,24 +191,6 @@ int App::run() {
 int run(const config::Config& config, const AppOptions& options) {
   App app(config, options.data_dir.empty() ? find_data_dir() : options.data_dir);
   return app.run();
-}
-
-int print_encoder(const config::Config& config, const AppOptions& options) {
-  const std::string pipelines = (options.data_dir.empty() ? find_data_dir() : options.data_dir) + "/pipelines";
-  try {
-    const program::ProbeFormat format{config.video.width, config.video.height, config.video.framerate};
-    const program::Choice encoder = program::choose_encoder(pipelines, config.encoder.type, format);
-    const program::ProgramOptions program = program::program_options(config, "none", pipelines);
-    std::cerr << "encoder: " << encoder.name << " — " << encoder.note << "\n";
-    for (const auto& u : encoder.unavailable) std::cerr << "encoder: not available here: " << u << "\n";
-    std::cerr << "encoder: rate-control buffer " << program::encoder_buffer_text(encoder, program) << "\n";
-    if (!encoder.bitrate_fixed.empty()) std::cerr << fixed_bitrate_note(encoder, config.encoder) << "\n";
-    std::cout << program::render_program_encoder(encoder, program, config.encoder.bitrate_kbps) << "\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "onair: " << e.what() << "\n";
-    return 1;
-  }
 }
 
 std::string find_data_dir() {
