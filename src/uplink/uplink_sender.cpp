@@ -14,6 +14,7 @@
 #include "uplink/link_reasons.hpp"
 #include "uplink/recovery_keyframes.hpp"
 #include "uplink/send_queue.hpp"
+#include "uplink/silent_link.hpp"
 #include "uplink/srt_connect.hpp"
 #include "uplink/uplink.hpp"
 
@@ -46,17 +47,6 @@ enum class SendStep { done, would_block, failed };
 struct ServeEnd {
   std::string reason;       // why the connection ended; empty when stopped
   SrtSocket replacement;    // a newer connection to serve instead (a newer ingest, or a redial)
-};
-
-// A link declared down for silence but kept: a Wi-Fi drop-out often ends with the same path and
-// the same ingest, and a link that resumes sends at once, with no handshake and nothing new for
-// the ingest (or whoever relays from it) to notice. Meanwhile a new connection is made beside
-// it (caller mode) or accepted (listener mode): whichever answers first is served.
-struct Silence {
-  bool active = false;
-  Clock::time_point since{};
-  Clock::time_point next_dial{};
-  SrtDial dial;
 };
 
 }  // namespace
@@ -237,8 +227,7 @@ struct UplinkSender::Impl {
     queue.close();
     monitor.sample(Clock::now());
     monitor.end();
-    silence.dial.cancel();
-    silence.active = false;
+    silence.end();
     if (!running) lost.clear();
     return end;  // `socket` closes here
   }
@@ -285,18 +274,15 @@ struct UplinkSender::Impl {
     // Rendezvous binds the URL's port: no second connection can be made beside the first.
     const bool keep_silent_link = settings.url.mode != config::SrtMode::rendezvous;
     if (!reason.empty() && (!keep_silent_link || srt_getsockstate(socket) >= SRTS_BROKEN)) return reason;
-    if (!reason.empty() && !silence.active) {
-      silence.active = true;
-      silence.since = now;
-      silence.next_dial = now;
+    if (!reason.empty() && !silence.active()) {
+      silence.begin(now);
       set_state(LinkState::connecting, reason + "; reconnecting");
-    } else if (reason.empty() && silence.active) {
-      silence.active = false;
-      silence.dial.cancel();
+    } else if (reason.empty() && silence.active()) {
+      silence.end();
       ++resumes;
       spdlog::info("uplink {} ({}): the ingest answers again after {} ms of silence; resumed on the same connection",
                    destination.name, url_redacted,
-                   std::chrono::duration_cast<milliseconds>(now - silence.since).count());
+                   silence.silent_ms(now));
       set_state(LinkState::connected, "");
       quiet = false;  // the resume's keyframe ends the drop-out
       want_keyframe(KeyframeWant::link);
@@ -304,7 +290,7 @@ struct UplinkSender::Impl {
     // A drop-out under way (quiet, declared down or not yet): what the link recovers in time
     // when the path returns (the stream's last moments, resent) then holds a keyframe, and the
     // picture is back the moment the network is, not at the next scheduled keyframe.
-    if (silence.active || monitor.peer_silent(now, milliseconds(kPeerQuietMs))) {
+    if (silence.active() || monitor.peer_silent(now, milliseconds(kPeerQuietMs))) {
       quiet = true;
       if (now >= next_recovery_keyframe) {
         next_recovery_keyframe = now + milliseconds(quiet_keyframe_interval_ms(latency_ms));
@@ -315,12 +301,12 @@ struct UplinkSender::Impl {
       if (quiet) want_keyframe(KeyframeWant::answered);
       quiet = false;
     }
-    if (silence.active) {
+    if (silence.active()) {
       if (!listener) {
-        if (SrtSocket redialled = redial(now)) {
+        if (SrtSocket redialled = silence.redial(now)) {
           *replacement = std::move(redialled);
           return "reconnected while the old link stayed silent for " +
-                 std::to_string(std::chrono::duration_cast<milliseconds>(now - silence.since).count()) + " ms";
+                 std::to_string(silence.silent_ms(now)) + " ms";
         }
       }
     }
@@ -331,29 +317,6 @@ struct UplinkSender::Impl {
         *peer = newer_peer;
         return "replaced by a newer ingest connection from " + newer_peer;
       }
-    }
-    return {};
-  }
-
-  // One step of the connection made beside a silent link; the connected socket when it answers.
-  SrtSocket redial(Clock::time_point now) {
-    LinkFailure failure;
-    if (!silence.dial.active()) {
-      if (now < silence.next_dial) return {};
-      if (!silence.dial.start(settings, &failure)) {
-        silence.next_dial = now + milliseconds(options.reconnect_max_ms);
-        spdlog::warn("uplink {} ({}): {}", destination.name, url_redacted, failure.reason);
-        return {};
-      }
-    }
-    switch (silence.dial.poll(0, &failure)) {
-      case SrtDial::Progress::connected: return silence.dial.take();
-      case SrtDial::Progress::failed:
-        // Nobody answered: the handshake itself kept probing, go again; a refusal waits longer.
-        silence.next_dial = now + milliseconds(failure.unanswered ? options.reconnect_min_ms : options.reconnect_max_ms);
-        spdlog::debug("uplink {} ({}): redial while silent: {}", destination.name, url_redacted, failure.reason);
-        return {};
-      case SrtDial::Progress::pending: return {};
     }
     return {};
   }
@@ -421,7 +384,8 @@ struct UplinkSender::Impl {
   int latency_ms = 0;  // this connection's, negotiated
   uint64_t reconnects = 0;
   uint64_t resumes = 0;
-  Silence silence;
+  SilentLink silence{settings, options.reconnect_min_ms, options.reconnect_max_ms,
+                     "uplink " + destination.name + " (" + url_redacted + ")"};
   Clock::time_point next_recovery_keyframe{};
   bool quiet = false;  // this connection's peer has been quiet for kPeerQuietMs, and not answered since
   int64_t last_capture_time_us = 0;

@@ -1,0 +1,44 @@
+// Private to uplink/: a link declared down for silence but kept. A Wi-Fi drop-out often ends with
+// the same path and the same ingest, and a link that resumes sends at once, with no handshake and
+// nothing new for the ingest (or whoever relays from it) to notice. Meanwhile a new connection is
+// dialled beside it (caller and rendezvous; in listener mode the sender accepts one instead):
+// whichever answers first is served.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "uplink/srt_connect.hpp"
+
+namespace onair::uplink {
+
+class SilentLink {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `settings` must outlive this; `log_name` starts its log lines ("uplink main (srt://…)").
+  SilentLink(const ConnectSettings& settings, int retry_ms, int refused_ms, std::string log_name);
+
+  // The link was declared down at `now`, and is kept.
+  void begin(Clock::time_point now);
+  // It answers again, or the connection is over: the dial beside it is abandoned.
+  void end();
+  bool active() const { return active_; }
+  // Since begin().
+  int64_t silent_ms(Clock::time_point now) const;
+  // One step of the connection dialled beside it; the connected socket once that answers.
+  SrtSocket redial(Clock::time_point now);
+
+ private:
+  const ConnectSettings& settings_;
+  const std::chrono::milliseconds retry_;    // after a dial nobody answered (its handshake kept probing)
+  const std::chrono::milliseconds refused_;  // after a refusal, or a dial that could not start
+  const std::string log_name_;
+  bool active_ = false;
+  Clock::time_point since_{};
+  Clock::time_point next_dial_{};
+  SrtDial dial_;
+};
+
+}  // namespace onair::uplink
