@@ -87,7 +87,8 @@ export function renderDestinations(s) {
   const p = s.program || {};
   $("encoder").innerHTML = `
     <dt>Encoder</dt><dd>${esc(e.name)} <span class="muted">${esc(e.note)}</span></dd>
-    <dt>Bitrate</dt><dd>${e.actual_kbps ?? "–"} of ${e.bitrate_kbps ?? "–"} kb/s (${e.bitrate_min_kbps}–${e.bitrate_max_kbps})</dd>
+    <dt>Bitrate</dt><dd id="bitrate">${e.actual_kbps ?? "–"} of ${e.bitrate_kbps ?? "–"} kb/s ${e.bitrate_fixed
+      ? "(fixed)" : `(${e.bitrate_min_kbps}–${e.bitrate_max_kbps})`}</dd>
     <dt>Adapting</dt><dd id="abr">${e.bitrate_fixed
       ? `off <span class="muted">(the encoder's bitrate is fixed while it runs: ${esc(e.bitrate_fixed)})</span>`
       : adapting(e.abr)}</dd>

@@ -258,3 +258,50 @@ test("log out: the session ends and the panel asks for the token again", async (
   await page.locator("#login").waitFor({ state: "visible" });
   assert.equal((await page.evaluate(async () => (await fetch("/api/v1/status")).status)), 401);
 });
+
+test("an encoder whose bitrate cannot change while it runs (stand-in fragment: x264enc's quantizer; vah264enc needs a VA device): the panel says adapting is off, and why", async () => {
+  // A second onair on a data dir like the shipped one plus one encoder file, as in
+  // test_e2e_onair_control: x264 whose rate is a quantizer GStreamer cannot change while playing.
+  const data = path.join(work, "fixedrate-data");
+  fs.mkdirSync(path.join(data, "pipelines", "encoders"), { recursive: true });
+  for (const dir of ["web", "docs"]) fs.symlinkSync(path.join(SOURCE_DIR, dir), path.join(data, dir));
+  for (const dir of ["sources", "displays"]) fs.symlinkSync(path.join(SOURCE_DIR, "pipelines", dir), path.join(data, "pipelines", dir));
+  fs.writeFileSync(path.join(data, "pipelines", "encoders", "fixedrate.pipeline"),
+    "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n" +
+    "x264enc name=venc tune=zerolatency speed-preset=superfast key-int-max={keyint_frames} quantizer=30 pass=qual ! video/x-h264,profile=high\n");
+  const port = await freeTcpPort();
+  const config = path.join(work, "fixedrate.yaml");
+  // Nobody listens at the destination: the panel shows the encoder whether or not it is live.
+  fs.writeFileSync(config, `video: { width: 640, height: 360, framerate: 30 }
+sources:
+  primary: { type: test, label: stage camera }
+encoder: { type: fixedrate, bitrate_kbps: 1500, bitrate_min_kbps: 300 }
+uplink:
+  destinations:
+    - { name: ingest, url: "srt://127.0.0.1:${await freeUdpPort()}?mode=caller&latency=120" }
+display: { sink: none }
+control: { listen: "127.0.0.1:${port}", token: "${TOKEN}" }
+`);
+  const onair = start("onair-fixedrate", [ONAIR, "--config", config], { ONAIR_DATA_DIR: data });
+  const fixedBase = `http://127.0.0.1:${port}`;
+  const fixedPage = await context.newPage();
+  try {
+    await until("the second onair's /healthz", async () => (await fetch(fixedBase + "/healthz")).ok);
+    await fixedPage.goto(fixedBase + "/");
+    await fixedPage.fill("#token", TOKEN);
+    await fixedPage.click("#login-button");
+    await fixedPage.locator("#panel").waitFor({ state: "visible" });
+    const abr = fixedPage.locator("#abr");
+    await abr.filter({ hasText: "the encoder's bitrate is fixed while it runs: x264enc's quantizer cannot change while it plays" }).waitFor();
+    assert.match(await abr.innerText(), /^off /);
+    // No range it could move in: 1500 kb/s is what it runs at.
+    assert.match(await fixedPage.locator("#bitrate").innerText(), /of 1500 kb\/s \(fixed\)$/);
+    await fixedPage.screenshot({ path: path.join(SHOTS, "7-fixed-bitrate.png"), fullPage: true });
+  } catch (e) {
+    e.message += "\nsecond onair's log:\n" + fs.readFileSync(path.join(work, "onair-fixedrate.log"), "utf8").slice(-3000);
+    throw e;
+  } finally {
+    await fixedPage.close();
+    await stop(onair);
+  }
+});
