@@ -143,8 +143,7 @@ int App::run() {
     spdlog::critical("onair: {}", e.what());
     return 1;
   }
-  for (const std::string& line : encoder_choice_lines(encoder_, program::program_options(config_, display_.name, pipelines_)))
-    spdlog::info("{}", line);
+  for (const std::string& line : encoder_choice_lines(encoder_)) spdlog::info("{}", line);
   spdlog::info("display: {} — {}", display_.name, display_.note);
   board_ = std::make_unique<StatusBoard>(config_, encoder_, display_);
   metrics_ = std::make_unique<metrics::Metrics>(ONAIR_VERSION, encoder_.name, display_.name);

@@ -16,10 +16,9 @@ std::string fixed_bitrate_note(const program::Choice& encoder, const config::Enc
          " kbps" + (config.abr ? "; adaptive bitrate (encoder.abr) is off" : "");
 }
 
-std::vector<std::string> encoder_choice_lines(const program::Choice& encoder, const program::ProgramOptions& program) {
+std::vector<std::string> encoder_choice_lines(const program::Choice& encoder) {
   std::vector<std::string> lines{"encoder: " + encoder.name + " — " + encoder.note};
   for (const auto& u : encoder.unavailable) lines.push_back("encoder: not available here: " + u);
-  lines.push_back("encoder: rate-control buffer " + program::encoder_buffer_text(encoder, program));
   return lines;
 }
 
@@ -29,7 +28,9 @@ int print_encoder(const config::Config& config, const AppOptions& options) {
     const program::ProbeFormat format{config.video.width, config.video.height, config.video.framerate};
     const program::Choice encoder = program::choose_encoder(pipelines, config.encoder.type, format);
     const program::ProgramOptions program = program::program_options(config, "none", pipelines);
-    for (const std::string& line : encoder_choice_lines(encoder, program)) std::cerr << line << "\n";
+    for (const std::string& line : encoder_choice_lines(encoder)) std::cerr << line << "\n";
+    // (The log says this with the program pipeline, each time it is built.)
+    std::cerr << "encoder: rate-control buffer " << program::encoder_buffer_text(encoder, program) << "\n";
     if (!encoder.bitrate_fixed.empty()) std::cerr << fixed_bitrate_note(encoder, config.encoder) << "\n";
     std::cout << program::render_program_encoder(encoder, program, config.encoder.bitrate_kbps) << "\n";
     return 0;

@@ -19,8 +19,7 @@ std::string fixed_bitrate_sentence(const program::Choice& encoder);
 // The warning for such an encoder: that sentence, the bitrate it stays at, and abr turned off.
 std::string fixed_bitrate_note(const program::Choice& encoder, const config::EncoderConfig& config);
 
-// One line each, "encoder: …": which encoder and why, each one not available here and why, and
-// its rate-control buffer.
-std::vector<std::string> encoder_choice_lines(const program::Choice& encoder, const program::ProgramOptions& program);
+// One line each, "encoder: …": which encoder and why, and each one not available here and why.
+std::vector<std::string> encoder_choice_lines(const program::Choice& encoder);
 
 }  // namespace onair::app
