@@ -2,6 +2,7 @@
 // statistics and keyframe requests, the bitrate controller, metrics and systemd. See onair_app.hpp.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "app/encoder_report.hpp"
