@@ -5,13 +5,16 @@
 
 namespace onair::uplink {
 
-SilentLink::SilentLink(const ConnectSettings& settings, int retry_ms, int refused_ms, std::string log_name)
-    : settings_(settings), retry_(retry_ms), refused_(refused_ms), log_name_(std::move(log_name)) {}
+SilentLink::SilentLink(const ConnectSettings& settings, int min_ms, int max_ms, std::string log_name)
+    : settings_(settings),
+      backoff_(std::chrono::milliseconds(min_ms), std::chrono::milliseconds(max_ms)),
+      log_name_(std::move(log_name)) {}
 
 void SilentLink::begin(Clock::time_point now) {
   active_ = true;
   since_ = now;
   next_dial_ = now;
+  backoff_.reset();
 }
 
 void SilentLink::end() {
@@ -28,7 +31,7 @@ SrtSocket SilentLink::redial(Clock::time_point now) {
   if (!dial_.active()) {
     if (now < next_dial_) return {};
     if (!dial_.start(settings_, &failure)) {
-      next_dial_ = now + refused_;
+      next_dial_ = now + backoff_.after_refusal();
       spdlog::warn("{}: {}", log_name_, failure.reason);
       return {};
     }
@@ -36,8 +39,12 @@ SrtSocket SilentLink::redial(Clock::time_point now) {
   switch (dial_.poll(0, &failure)) {
     case SrtDial::Progress::connected: return dial_.take();
     case SrtDial::Progress::failed:
-      // Nobody answered: the handshake itself kept probing, go again; a refusal waits longer.
-      next_dial_ = now + (failure.unanswered ? retry_ : refused_);
+      // Nobody answered: the handshake itself kept probing, go again. Anything else backs off
+      // from the same short delay, as a first connection does: libsrt can fail a handshake
+      // under way as the ingest starts listening ("Unknown or erroneous", seen on loopback,
+      // test_uplink_links), and a flat wait of reconnect_max_ms there kept the stream away
+      // for 5 s after the ingest was back.
+      next_dial_ = now + (failure.unanswered ? backoff_.after_silence() : backoff_.after_refusal());
       spdlog::debug("{}: redial while silent: {}", log_name_, failure.reason);
       return {};
     case SrtDial::Progress::pending: return {};

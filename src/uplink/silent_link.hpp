@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "uplink/backoff.hpp"
 #include "uplink/srt_connect.hpp"
 
 namespace onair::uplink {
@@ -18,9 +19,11 @@ class SilentLink {
   using Clock = std::chrono::steady_clock;
 
   // `settings` must outlive this; `log_name` starts its log lines ("uplink main (srt://…)").
-  SilentLink(const ConnectSettings& settings, int retry_ms, int refused_ms, std::string log_name);
+  // Dials again `min_ms` after one nobody answered (its handshake kept probing all along);
+  // after a refusal or a local failure the delay doubles from `min_ms` up to `max_ms`.
+  SilentLink(const ConnectSettings& settings, int min_ms, int max_ms, std::string log_name);
 
-  // The link was declared down at `now`, and is kept.
+  // The link was declared down at `now`, and is kept: the first dial goes out at once.
   void begin(Clock::time_point now);
   // It answers again, or the connection is over: the dial beside it is abandoned.
   void end();
@@ -32,8 +35,7 @@ class SilentLink {
 
  private:
   const ConnectSettings& settings_;
-  const std::chrono::milliseconds retry_;    // after a dial nobody answered (its handshake kept probing)
-  const std::chrono::milliseconds refused_;  // after a refusal, or a dial that could not start
+  Backoff backoff_;
   const std::string log_name_;
   bool active_ = false;
   Clock::time_point since_{};
