@@ -365,10 +365,12 @@ TEST_CASE("the connection dialled beside a silent link: nobody answering is dial
   TestIngest ingest({}, port);
   REQUIRE(ingest.listening());
   const auto listening = Clock::now();
-  std::thread accepting([&] { CHECK(ingest.accept(seconds(10)).valid()); });
+  bool accepted = false;
+  std::thread accepting([&] { accepted = ingest.accept(seconds(10)).valid(); });
   SrtSocket connected = dial_until(Clock::now() + seconds(10));
   accepting.join();
   CHECK(connected.valid());
+  CHECK(accepted);
   CHECK(Clock::now() - listening < seconds(3));
   CHECK(link.silent_ms(Clock::now()) >= 500);
   link.end();
