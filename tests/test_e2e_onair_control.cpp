@@ -1,7 +1,6 @@
 // build/onair's control plane end to end: a real HTTP client against the real process, plus
 // the command line. The stream goes to a real SRT listener on loopback.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <iterator>
@@ -178,26 +177,14 @@ PrintedEncoder print_encoder(const std::string& config_text, const std::string& 
 
 TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragment: x264enc's quantizer; "
           "vah264enc in GStreamer 1.22 needs a VA device): said in log and status, abr off, the API answers 409") {
-  // A data dir like the shipped one with one more encoder file, `fixedrate`: x264 with its
+  // tests/data/fixedrate: the shipped data dir with one encoder file, `fixedrate`: x264 with its
   // bitrate fixed while playing, as vah264enc's is in GStreamer 1.22. A new encoder is one file:
   // encoder.type takes its name.
-  namespace fs = std::filesystem;
-  const fs::path data = fs::temp_directory_path() / ("onair-fixedrate-" + std::to_string(::getpid()));
-  fs::remove_all(data);
-  fs::create_directories(data / "pipelines" / "encoders");
-  for (const char* dir : {"web", "docs"}) fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / dir, data / dir);
-  for (const char* dir : {"sources", "displays"})
-    fs::create_directory_symlink(fs::path(ONAIR_SOURCE_DIR) / "pipelines" / dir, data / "pipelines" / dir);
-  std::ofstream(data / "pipelines" / "encoders" / "fixedrate.pipeline")
-      << "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n"
-         "x264enc name=venc tune=zerolatency speed-preset=superfast key-int-max={keyint_frames} quantizer=30 pass=qual"
-         " ! video/x-h264,profile=high\n";
-
   const uint16_t port = free_udp_port();
   SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = port});
   OnairSettings settings;
   settings.destinations = dest_to(port);
-  settings.env["ONAIR_DATA_DIR"] = data.string();
+  settings.env["ONAIR_DATA_DIR"] = ONAIR_TEST_DATA "/fixedrate";
   settings.encoder_type = "fixedrate";
   OnairInstance onair(settings);
   const json s = onair.status();
@@ -214,7 +201,6 @@ TEST_CASE("an encoder whose bitrate cannot change while it runs (stand-in fragme
   // The stream still goes out: the fixed encoder encodes and the ingest receives it.
   CHECK(onair.wait_status([](const json& st) { return st["program"]["frames_encoded"].get<int>() > 30; }, 10s));
   CHECK(wait_until([&] { return ingest.bytes().size() > 50'000; }, 10s));
-  fs::remove_all(data);
 }
 
 TEST_CASE("--print-encoder: the encoder's part of the pipeline with the file's settings, and it runs") {

@@ -260,15 +260,9 @@ test("log out: the session ends and the panel asks for the token again", async (
 });
 
 test("an encoder whose bitrate cannot change while it runs (stand-in fragment: x264enc's quantizer; vah264enc needs a VA device): the panel says adapting is off, and why", async () => {
-  // A second onair on a data dir like the shipped one plus one encoder file, as in
-  // test_e2e_onair_control: x264 whose rate is a quantizer GStreamer cannot change while playing.
-  const data = path.join(work, "fixedrate-data");
-  fs.mkdirSync(path.join(data, "pipelines", "encoders"), { recursive: true });
-  for (const dir of ["web", "docs"]) fs.symlinkSync(path.join(SOURCE_DIR, dir), path.join(data, dir));
-  for (const dir of ["sources", "displays"]) fs.symlinkSync(path.join(SOURCE_DIR, "pipelines", dir), path.join(data, "pipelines", dir));
-  fs.writeFileSync(path.join(data, "pipelines", "encoders", "fixedrate.pipeline"),
-    "# @name fixedrate\n# @requires x264enc\n# @priority 5\n# @bitrate-property quantizer\n# @bitrate-runtime flags\n" +
-    "x264enc name=venc tune=zerolatency speed-preset=superfast key-int-max={keyint_frames} quantizer=30 pass=qual ! video/x-h264,profile=high\n");
+  // A second onair on tests/data/fixedrate, as in test_e2e_onair_control: the shipped data dir
+  // whose one encoder is x264 with a quantizer GStreamer cannot change while playing.
+  const data = path.join(SOURCE_DIR, "tests", "data", "fixedrate");
   const port = await freeTcpPort();
   const config = path.join(work, "fixedrate.yaml");
   // Nobody listens at the destination: the panel shows the encoder whether or not it is live.
