@@ -122,6 +122,29 @@ TEST_CASE("easing where no congestion is known yet: the reason names no link rat
   CHECK(climb.find("the " + std::to_string(known) + " kbps the link last carried") != std::string::npos);
 }
 
+TEST_CASE("at the floor, an RTT that stays up 3 s becomes the new RTT floor, not sooner") {
+  // At the bitrate floor (min = max) the RTT floor is 40 ms, so a queue shows from 60 ms. The
+  // RTT rises to 55 ms (under that), then to 70 ms and stays: a narrow link's own delay. The
+  // 3 s count from the first queueing sample, even though 70 is within 20 ms of the 55 before
+  // it. (Seen on bench-network steps: counted from nothing, the floor jumped to the RTT of a
+  // queue still draining after a sudden drop, and the drain was declared over 0.55 s in.)
+  BitrateController c(500, 500, 1000);
+  settle(c, 0, 2000);
+  REQUIRE(c.rtt_floor_ms() == 40);
+  auto at = [](int64_t t, double rtt) {
+    LinkSample s = healthy(t);
+    s.rtt_ms = rtt;
+    return s;
+  };
+  for (int64_t t = 2000; t < 3000; t += 50) c.update(at(t, 55));
+  CHECK(c.rtt_floor_ms() == 40);
+  int64_t t = 3000;
+  for (; t < 8000 && c.rtt_floor_ms() == 40; t += 50) c.update(at(t, 70));
+  CHECK(c.rtt_floor_ms() == 70);
+  CHECK(t - 3000 >= 3000);  // the first queueing sample is at 3000 + the 300 ms the RTT low needs
+  CHECK(t - 3000 <= 3500);
+}
+
 TEST_CASE("a probe past the rate the link carried: an RTT creeping up keeps that rate in memory") {
   // Congestion at 4000 kbps (the link delivers half) is cut; the climb back passes the rate the
   // link carried. With the RTT flat the link has improved and that rate is forgotten; with the

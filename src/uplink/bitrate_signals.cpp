@@ -127,8 +127,9 @@ BitrateController::Signals BitrateController::read_link(const LinkSample& sample
   }
   // An RTT that stays up, flat, for seconds while the bitrate is at its floor is the path's own
   // (a narrow link's serialization, a longer route): it becomes the floor, or nothing would ever
-  // climb again. (Above the floor it may be a queue of ours: easing tells, see below.)
-  if (!s.queueing || std::abs(recent_rtt_ms - queueing_rtt_ms_) >= kShrinkMs) {
+  // climb again. (Above the floor it may be a queue of ours: easing tells, see below.) Three
+  // seconds from the first sample that queues, however close the RTT just before it was.
+  if (!s.queueing || queueing_since_ms_ < 0 || std::abs(recent_rtt_ms - queueing_rtt_ms_) >= kShrinkMs) {
     queueing_since_ms_ = s.queueing ? sample.now_ms : -1;
     queueing_rtt_ms_ = recent_rtt_ms;
   } else if (sample.now_ms - queueing_since_ms_ >= kNewFloorMs && !building(sample) && target_kbps_ <= min_kbps_) {
