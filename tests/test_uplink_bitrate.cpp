@@ -145,6 +145,50 @@ TEST_CASE("at the floor, an RTT that stays up 3 s becomes the new RTT floor, not
   CHECK(t - 3000 <= 3500);
 }
 
+TEST_CASE("an ease that leaves the RTT flat: a deeper step before the RTT counts as the path's own") {
+  // Congestion at 4000 kbps is cut (the link known to carry 2000); then the RTT stands at 100 ms
+  // over its 40 ms floor (queueing from 60 ms), with no backlog building. One ease leaves it
+  // there: the path got longer, or the rate is still over a narrow link. A second, deeper step
+  // tells. When the RTT stays (a longer path) it becomes the floor and the bitrate climbs back;
+  // when the second step drains it (a queue of ours), the floor stays 40 ms. (With one step
+  // only, the floor became our own queue's RTT.)
+  for (const bool longer_path : {true, false}) {
+    CAPTURE(longer_path);
+    BitrateController c(500, 4000, 1000);
+    settle(c, 0, 2000);
+    const uint64_t submitted0 = healthy(2000).packets_submitted;
+    for (int64_t t = 2000; t <= 2800; t += 50) {
+      LinkSample s = healthy(t);
+      s.send_buffer_packets = 20 + (s.packets_submitted - submitted0) / 2;
+      if (t >= 2500) s.send_buffer_ms = 400;
+      c.update(s);
+    }
+    REQUIRE(c.target_kbps() == 1700);
+    REQUIRE(c.rtt_floor_ms() == 40);
+    double highest_floor = 0;
+    std::vector<std::string> eases;
+    size_t eases_at_new_floor = 0;
+    for (int64_t t = 2850; t < 30'000; t += 50) {  // (under the 30 s the RTT floor is kept)
+      LinkSample s = healthy(t);
+      s.rtt_ms = longer_path || eases.size() < 2 ? 100 : 45;
+      const BitrateDecision d = c.update(s);
+      if (d.changed && d.reason.rfind("easing", 0) == 0) eases.push_back(d.reason);
+      if (c.rtt_floor_ms() > 40 && eases_at_new_floor == 0) eases_at_new_floor = eases.size();
+      highest_floor = std::max(highest_floor, c.rtt_floor_ms());
+    }
+    REQUIRE(eases.size() == 2);
+    CHECK(eases[0].find("where the last step left it") == std::string::npos);
+    CHECK(eases[1].find("RTT 100 ms over its 40 ms floor, where the last step left it") != std::string::npos);
+    if (longer_path) {
+      CHECK(eases_at_new_floor == 2);
+      CHECK(c.rtt_floor_ms() == 100);
+      CHECK(c.target_kbps() == 4000);
+    } else {
+      CHECK(highest_floor == 40);
+    }
+  }
+}
+
 TEST_CASE("a probe past the rate the link carried: an RTT creeping up keeps that rate in memory") {
   // Congestion at 4000 kbps (the link delivers half) is cut; the climb back passes the rate the
   // link carried. With the RTT flat the link has improved and that rate is forgotten; with the

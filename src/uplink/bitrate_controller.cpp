@@ -70,6 +70,7 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
   if (!s.filling && !s.queueing) {
     building_since_ms_ = -1;
     eased_at_rtt_ms_ = 0;
+    flat_eases_ = 0;
   }
   if (draining_) {
     // Cut to the floor for a sudden drop: nothing to do but wait for the link to clear (the RTT
@@ -101,15 +102,23 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
     const bool eligible = s.queueing || (near_capacity() && !in_episode_);
     if (eligible && sample.now_ms >= next_raise_ms_ && sample.now_ms >= grace_until_ms_ &&
         sample.now_ms - building_since_ms_ >= kEaseAfterMs) {
-      if (!s.filling && eased_at_rtt_ms_ > 0 && std::abs(sample.rtt_ms - eased_at_rtt_ms_) < kShrinkMs) {
-        // Easing left the RTT where it was, neither down nor growing: the path itself got
-        // longer. That is the new floor. (Still growing: the queue is ours, ease again.)
-        reset_rtt_floor(sample.now_ms, sample.rtt_ms);
+      // Easing left the RTT (its low: one sample may be a keyframe's burst) where it was,
+      // neither down nor growing: the path itself got longer, or the rate is still over what a
+      // narrow link carries and its queue stays full. A second, deeper step tells: a queue of
+      // ours drains under it. Flat after that too: the path's own RTT, the new floor. (Growing:
+      // the queue is ours, ease again.) Seen on bench-network steps: one step 4% back from 3%
+      // over a 1 Mbit/s link left the RTT flat, the floor moved up to our queue, and the climb
+      // that followed could not see it.
+      const bool flat = !s.filling && eased_at_rtt_ms_ > 0 && std::abs(s.recent_rtt_ms - eased_at_rtt_ms_) < kShrinkMs;
+      if (flat && flat_eases_ > 0) {
+        reset_rtt_floor(sample.now_ms, s.recent_rtt_ms);
         eased_at_rtt_ms_ = 0;
+        flat_eases_ = 0;
         building_since_ms_ = -1;
       } else {
-        eased_at_rtt_ms_ = s.filling ? 0 : sample.rtt_ms;
-        decision = ease(sample, !s.filling);
+        flat_eases_ = flat ? 1 : 0;
+        if (!flat) eased_at_rtt_ms_ = s.filling ? 0 : s.recent_rtt_ms;
+        decision = ease(sample, !s.filling, flat ? kFlatEaseStep : kEaseStep);
       }
     }
     else if (sample.send_buffer_ms > s.limit_ms)
@@ -223,15 +232,15 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
   return set(std::min(max_kbps_, next), "probing: " + how);
 }
 
-BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing) {
+BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing, double min_step) {
   // A queue growing by x ms a second means the stream is x/1000 over what the link carries:
   // step back by that much and a little more.
-  double step = kEaseStep;
+  double step = min_step;
   const auto then = std::find_if(window_.begin(), window_.end(),
                                  [&](const Point& p) { return p.now_ms >= sample.now_ms - kFloorMs; });
   if (queueing && then != window_.end() && sample.now_ms - then->now_ms >= kFloorMs / 2) {
     const double growth = (sample.rtt_ms - then->rtt_ms) / double(sample.now_ms - then->now_ms);
-    step = std::clamp(growth + kEaseStep, kEaseStep, kMaxEaseStep);
+    step = std::clamp(growth + min_step, min_step, kMaxEaseStep);
   }
   const std::string near =
       capacity_kbps_ > 0 ? fmt::format(" near the {} kbps the link last carried",
@@ -245,8 +254,9 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing)
   above_since_ms_ = -1;
   capacity_at_ms_ = sample.now_ms;  // the old rate still holds
   ++decreases_;
-  const std::string why = queueing ? fmt::format("RTT {:.0f} ms over its {:.0f} ms floor", sample.rtt_ms, rtt_base_ms_)
-                                   : std::string("send buffer building up");
+  std::string why = queueing ? fmt::format("RTT {:.0f} ms over its {:.0f} ms floor", sample.rtt_ms, rtt_base_ms_)
+                             : std::string("send buffer building up");
+  if (min_step > kEaseStep) why += ", where the last step left it";
   return set(std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step))),
              "easing: " + why + near);
 }

@@ -90,6 +90,7 @@ class BitrateController {
   struct Signals {
     double limit_ms = 0;     // the send buffer's backlog limit
     bool hard = false;       // packets dropped as too late since the last sample
+    double recent_rtt_ms = 0;  // the lowest RTT of the last 300 ms
     bool queueing = false;   // the RTT shows a standing queue in the link
     bool late = false;       // ... with packets nearly as old as the latency
     bool late_long = false;  // ... for kOverMs
@@ -113,7 +114,7 @@ class BitrateController {
   void reset_rtt_floor(int64_t now_ms, double rtt_ms);  // the RTT floor starts again from this RTT
   double queue_ceiling_ms() const;  // an RTT above this shows a queue in the link
   bool near_capacity() const;
-  BitrateDecision ease(const LinkSample& sample, bool queueing);
+  BitrateDecision ease(const LinkSample& sample, bool queueing, double min_step);
   BitrateDecision cut(const LinkSample& sample, double limit_ms, bool hard_only, bool sudden, bool late);
   BitrateDecision raise(const LinkSample& sample);
   BitrateDecision set(int kbps, std::string reason);
@@ -144,7 +145,8 @@ class BitrateController {
   int64_t late_since_ms_ = -1;
   int64_t sudden_since_ms_ = -1;
   bool frames_at_risk_ = false;   // the receiver was losing packets since the last keyframe request
-  double eased_at_rtt_ms_ = 0;    // RTT when the last ease for queueing happened
+  double eased_at_rtt_ms_ = 0;    // RTT (its 300 ms low) when the last ease for queueing happened
+  int flat_eases_ = 0;            // ... and an ease since left it there
   int64_t queueing_since_ms_ = -1;  // the RTT has stood this high (queueing_rtt_ms_) since then
   double queueing_rtt_ms_ = 0;
 

@@ -115,6 +115,7 @@ BitrateController::Signals BitrateController::read_link(const LinkSample& sample
   double recent_rtt_ms = sample.rtt_ms;
   for (const Point& p : window_)
     if (p.now_ms >= sample.now_ms - kQueueWindowMs) recent_rtt_ms = std::min(recent_rtt_ms, p.rtt_ms);
+  s.recent_rtt_ms = recent_rtt_ms;
   s.queueing = recent_rtt_ms > queue_ceiling_ms();
   if (above_since_ms_ >= 0) {
     if (above_rtt_ms_ <= 0) above_rtt_ms_ = recent_rtt_ms;

@@ -82,6 +82,7 @@ inline constexpr double kCarefulHigh = 1.06;
 inline constexpr double kCarefulStep = 0.03;
 inline constexpr double kEaseStep = 0.04;
 inline constexpr double kMaxEaseStep = 0.25;
+inline constexpr double kFlatEaseStep = 0.15;  // the second step when the first left the RTT flat
 inline constexpr int kCarefulMinStepKbps = 20;
 inline constexpr double kFastStepFirst = 0.08;  // a slow start: the first steps past the old rate are small
 inline constexpr double kFastStepGrowth = 0.05;
