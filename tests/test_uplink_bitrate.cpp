@@ -540,6 +540,57 @@ TEST_CASE("a sudden drop is drained at the floor, then settles under the link wi
   CHECK(last == 3000);
 }
 
+TEST_CASE("a probe just past the rate the link last carried that overflows it: a cut, not a drain at the floor") {
+  // The same overflow as above (a queue of 200 ms at once, the link carrying 30% of the stream),
+  // once at the ceiling with nothing known, once while probing carefully around the rate the
+  // link last carried: the first is a sudden drop, the second the probe's own overflow.
+  for (const bool probing : {false, true}) {
+    CAPTURE(probing);
+    BitrateController c(300, 3000, 200, 157);
+    auto sample = [](int64_t t, double rtt, double buffer_ms, uint64_t buffered) {
+      LinkSample s = healthy(t);
+      s.rtt_ms = rtt;
+      s.send_buffer_ms = buffer_ms;
+      s.send_buffer_packets = buffered;
+      return s;
+    };
+    int64_t t = 0;
+    for (; t < 2000; t += 50) c.update(sample(t, 20, 30, 20));
+    if (probing) {
+      // Congestion without a queue in the link (the backlog grows in SRT): an ordinary cut, then
+      // the climb back up to the rate it carried.
+      const uint64_t submitted0 = healthy(t).packets_submitted;
+      for (; t < 2800; t += 50) {
+        const uint64_t piled = (healthy(t).packets_submitted - submitted0) / 2;
+        c.update(sample(t, 20, t >= 2300 ? 300 : 30, 20 + piled));
+      }
+      REQUIRE(c.capacity_kbps() > 0);
+      REQUIRE(c.target_kbps() < 0.95 * c.capacity_kbps());
+      for (; t < 30'000 && c.target_kbps() < c.capacity_kbps(); t += 50) c.update(sample(t, 20, 30, 20));
+      REQUIRE(c.target_kbps() >= c.capacity_kbps());
+      REQUIRE(c.target_kbps() <= 1.06 * c.capacity_kbps());
+    }
+    const int before = c.target_kbps();
+    const uint64_t submitted0 = healthy(t).packets_submitted;
+    BitrateDecision cut;
+    for (const int64_t from = t; t < from + 1500 && !cut.changed; t += 50) {
+      const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
+      cut = c.update(sample(t, 220, 220, 20 + piled));
+    }
+    REQUIRE(cut.changed);
+    CAPTURE(cut.reason);
+    if (probing) {
+      CHECK(cut.reason.rfind("congestion: ", 0) == 0);
+      CHECK(cut.kbps > 300);
+      CHECK(cut.kbps < before);
+      CHECK(c.phase() != AbrPhase::draining);
+    } else {
+      CHECK(cut.reason.find("sudden drop") != std::string::npos);
+      CHECK(cut.kbps == 300);
+    }
+  }
+}
+
 TEST_CASE("audio counts in what the link carries: the same congestion cuts the video deeper") {
   // The link delivers half of what is sent. Without audio: 85% of half of 4000 = 1700. With
   // 157 kbps of audio on the wire the video gets 85% of half of the whole stream, minus the audio.
