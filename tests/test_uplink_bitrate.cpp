@@ -43,9 +43,33 @@ std::vector<config::Destination> destinations(std::vector<std::string> names) {
   return out;
 }
 
+// A sample at `t` ms with this RTT and backlog (`buffered` packets spanning `buffer_ms`).
+LinkSample sample_at(int64_t t, double rtt, double buffer_ms, uint64_t buffered) {
+  LinkSample s = healthy(t);
+  s.rtt_ms = rtt;
+  s.send_buffer_ms = buffer_ms;
+  s.send_buffer_packets = buffered;
+  return s;
+}
+
 // Feeds healthy samples for `ms`, then returns the controller's state.
 void settle(BitrateController& c, int64_t from, int64_t to) {
   for (int64_t t = from; t < to; t += 50) c.update(healthy(t));
+}
+
+// Healthy until t = 2000; then the link delivers half of what is sent, and from t = 2500 the
+// backlog reads 400 ms: one cut, to 1700 kbps, the link known to carry 2000 (t = 2800 after).
+BitrateController cut_once() {
+  BitrateController c(500, 4000, 1000);
+  settle(c, 0, 2000);
+  const uint64_t submitted0 = healthy(2000).packets_submitted;
+  for (int64_t t = 2000; t <= 2800; t += 50) {
+    LinkSample s = healthy(t);
+    s.send_buffer_packets = 20 + (s.packets_submitted - submitted0) / 2;
+    if (t >= 2500) s.send_buffer_ms = 400;
+    c.update(s);
+  }
+  return c;
 }
 
 }  // namespace
@@ -154,15 +178,7 @@ TEST_CASE("an ease that leaves the RTT flat: a deeper step before the RTT counts
   // only, the floor became our own queue's RTT.)
   for (const bool longer_path : {true, false}) {
     CAPTURE(longer_path);
-    BitrateController c(500, 4000, 1000);
-    settle(c, 0, 2000);
-    const uint64_t submitted0 = healthy(2000).packets_submitted;
-    for (int64_t t = 2000; t <= 2800; t += 50) {
-      LinkSample s = healthy(t);
-      s.send_buffer_packets = 20 + (s.packets_submitted - submitted0) / 2;
-      if (t >= 2500) s.send_buffer_ms = 400;
-      c.update(s);
-    }
+    BitrateController c = cut_once();
     REQUIRE(c.target_kbps() == 1700);
     REQUIRE(c.rtt_floor_ms() == 40);
     double highest_floor = 0;
@@ -196,15 +212,7 @@ TEST_CASE("a probe past the rate the link carried: an RTT creeping up keeps that
   // threshold, 60 ms, is crossed after 1.7 s) it is not, and the queue is eased off instead.
   for (const bool creeping : {false, true}) {
     CAPTURE(creeping);
-    BitrateController c(500, 4000, 1000);
-    settle(c, 0, 2000);
-    const uint64_t submitted0 = healthy(2000).packets_submitted;
-    for (int64_t t = 2000; t <= 2800; t += 50) {
-      LinkSample s = healthy(t);
-      s.send_buffer_packets = 20 + (s.packets_submitted - submitted0) / 2;
-      if (t >= 2500) s.send_buffer_ms = 400;
-      c.update(s);
-    }
+    BitrateController c = cut_once();
     REQUIRE(c.target_kbps() == 1700);
     const int carried = c.capacity_kbps();
     REQUIRE(carried == 2000);
@@ -491,21 +499,14 @@ TEST_CASE("a sudden drop is drained at the floor, then settles under the link wi
   // 3000 kbps of video + 128 kbps of audio (157 kbps on the wire) over a 200 ms SRT latency;
   // from t = 2000 the link carries 30% of the stream: a queue of 200 ms builds at once.
   BitrateController c(300, 3000, 200, 157);
-  auto sample = [](int64_t t, double rtt, double buffer_ms, uint64_t buffered) {
-    LinkSample s = healthy(t);
-    s.rtt_ms = rtt;
-    s.send_buffer_ms = buffer_ms;
-    s.send_buffer_packets = buffered;
-    return s;
-  };
-  for (int64_t t = 0; t < 2000; t += 50) c.update(sample(t, 20, 30, 20));
+  for (int64_t t = 0; t < 2000; t += 50) c.update(sample_at(t, 20, 30, 20));
   REQUIRE(c.target_kbps() == 3000);
   const uint64_t submitted0 = healthy(2000).packets_submitted;
   int64_t t = 2000;
   BitrateDecision cut;
   for (; t < 3000 && !cut.changed; t += 50) {
     const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
-    cut = c.update(sample(t, 220, 220, 20 + piled));
+    cut = c.update(sample_at(t, 220, 220, 20 + piled));
   }
   REQUIRE(cut.changed);
   CHECK(t <= 2400);  // within a few ticks, not after the usual 300 ms over the limit
@@ -519,7 +520,7 @@ TEST_CASE("a sudden drop is drained at the floor, then settles under the link wi
   const int64_t drain_from = t;
   std::vector<int64_t> keyframes;
   for (; t < drain_from + 600; t += 50) {
-    const BitrateDecision d = c.update(sample(t, 220 - double(t - drain_from) / 5, 200, 200));
+    const BitrateDecision d = c.update(sample_at(t, 220 - double(t - drain_from) / 5, 200, 200));
     CHECK_FALSE(d.changed);
     if (d.keyframe) keyframes.push_back(t - drain_from);
   }
@@ -527,7 +528,7 @@ TEST_CASE("a sudden drop is drained at the floor, then settles under the link wi
   // Clear: a keyframe repairs the picture, and the bitrate settles under what the link carried
   // (~1020 kbps of the 3397 on the wire, 660 kbps of video): half of it, and at most a quarter of
   // the stream before the drop.
-  const BitrateDecision settle = c.update(sample(t, 22, 30, 20));
+  const BitrateDecision settle = c.update(sample_at(t, 22, 30, 20));
   CHECK(settle.keyframe);
   CHECK(settle.changed);
   CHECK(settle.kbps > 300);
@@ -536,7 +537,7 @@ TEST_CASE("a sudden drop is drained at the floor, then settles under the link wi
   CHECK(c.capacity_kbps() <= 900);
   // A clean link from here: it climbs back to the ceiling (past the remembered rate once it holds).
   int last = settle.kbps;
-  for (t += 50; t < drain_from + 30000; t += 50) last = c.update(sample(t, 22, 30, 20)).kbps;
+  for (t += 50; t < drain_from + 30000; t += 50) last = c.update(sample_at(t, 22, 30, 20)).kbps;
   CHECK(last == 3000);
 }
 
@@ -547,26 +548,19 @@ TEST_CASE("a probe just past the rate the link last carried that overflows it: a
   for (const bool probing : {false, true}) {
     CAPTURE(probing);
     BitrateController c(300, 3000, 200, 157);
-    auto sample = [](int64_t t, double rtt, double buffer_ms, uint64_t buffered) {
-      LinkSample s = healthy(t);
-      s.rtt_ms = rtt;
-      s.send_buffer_ms = buffer_ms;
-      s.send_buffer_packets = buffered;
-      return s;
-    };
     int64_t t = 0;
-    for (; t < 2000; t += 50) c.update(sample(t, 20, 30, 20));
+    for (; t < 2000; t += 50) c.update(sample_at(t, 20, 30, 20));
     if (probing) {
       // Congestion without a queue in the link (the backlog grows in SRT): an ordinary cut, then
       // the climb back up to the rate it carried.
       const uint64_t submitted0 = healthy(t).packets_submitted;
       for (; t < 2800; t += 50) {
         const uint64_t piled = (healthy(t).packets_submitted - submitted0) / 2;
-        c.update(sample(t, 20, t >= 2300 ? 300 : 30, 20 + piled));
+        c.update(sample_at(t, 20, t >= 2300 ? 300 : 30, 20 + piled));
       }
       REQUIRE(c.capacity_kbps() > 0);
       REQUIRE(c.target_kbps() < 0.95 * c.capacity_kbps());
-      for (; t < 30'000 && c.target_kbps() < c.capacity_kbps(); t += 50) c.update(sample(t, 20, 30, 20));
+      for (; t < 30'000 && c.target_kbps() < c.capacity_kbps(); t += 50) c.update(sample_at(t, 20, 30, 20));
       REQUIRE(c.target_kbps() >= c.capacity_kbps());
       REQUIRE(c.target_kbps() <= 1.06 * c.capacity_kbps());
     }
@@ -575,7 +569,7 @@ TEST_CASE("a probe just past the rate the link last carried that overflows it: a
     BitrateDecision cut;
     for (const int64_t from = t; t < from + 1500 && !cut.changed; t += 50) {
       const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
-      cut = c.update(sample(t, 220, 220, 20 + piled));
+      cut = c.update(sample_at(t, 220, 220, 20 + piled));
     }
     REQUIRE(cut.changed);
     CAPTURE(cut.reason);
