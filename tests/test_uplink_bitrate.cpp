@@ -585,6 +585,29 @@ TEST_CASE("a probe just past the rate the link last carried that overflows it: a
   }
 }
 
+TEST_CASE("a link that collapses while a probe steps around the rate it last carried: cut at once all the same") {
+  // Through the link model: 1 Mbit/s until the controller probes within 0.95-1.06x of the rate
+  // it remembers (where an overflow is not read as a sudden drop), then 600 kbit/s for good.
+  BitrateController c(300, 3000, 200, 157);
+  LinkModel link(11);
+  LinkConditions narrow;
+  narrow.rtt_ms = 20;
+  narrow.capacity_kbps = 1000;
+  int64_t t = 0;
+  int64_t collapse = -1;
+  for (; t < 80'000 && collapse < 0; t += 50) {
+    c.update(link.step(t, 50, c.target_kbps(), narrow));
+    if (t > 20'000 && c.phase() == AbrPhase::probing && c.capacity_kbps() > 0 &&
+        c.target_kbps() >= 0.95 * c.capacity_kbps() && c.target_kbps() <= 1.06 * c.capacity_kbps())
+      collapse = t;
+  }
+  REQUIRE(collapse > 0);
+  narrow.capacity_kbps = 600;
+  for (; t < collapse + 1000 && c.target_kbps() > fits(600); t += 50) c.update(link.step(t, 50, c.target_kbps(), narrow));
+  CHECK(c.target_kbps() <= fits(600));
+  CHECK(c.last_reason().rfind("congestion: ", 0) == 0);
+}
+
 TEST_CASE("audio counts in what the link carries: the same congestion cuts the video deeper") {
   // The link delivers half of what is sent. Without audio: 85% of half of 4000 = 1700. With
   // 157 kbps of audio on the wire the video gets 85% of half of the whole stream, minus the audio.
