@@ -155,15 +155,10 @@ TEST_CASE("at the floor, an RTT that stays up 3 s becomes the new RTT floor, not
   BitrateController c(500, 500, 1000);
   settle(c, 0, 2000);
   REQUIRE(c.rtt_floor_ms() == 40);
-  auto at = [](int64_t t, double rtt) {
-    LinkSample s = healthy(t);
-    s.rtt_ms = rtt;
-    return s;
-  };
-  for (int64_t t = 2000; t < 3000; t += 50) c.update(at(t, 55));
+  for (int64_t t = 2000; t < 3000; t += 50) c.update(sample_at(t, 55, 60, 20));
   CHECK(c.rtt_floor_ms() == 40);
   int64_t t = 3000;
-  for (; t < 8000 && c.rtt_floor_ms() == 40; t += 50) c.update(at(t, 70));
+  for (; t < 8000 && c.rtt_floor_ms() == 40; t += 50) c.update(sample_at(t, 70, 60, 20));
   CHECK(c.rtt_floor_ms() == 70);
   CHECK(t - 3000 >= 3000);  // the first queueing sample is at 3000 + the 300 ms the RTT low needs
   CHECK(t - 3000 <= 3500);

@@ -106,9 +106,9 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
       // neither down nor growing: the path itself got longer, or the rate is still over what a
       // narrow link carries and its queue stays full. A second, deeper step tells: a queue of
       // ours drains under it. Flat after that too: the path's own RTT, the new floor. (Growing:
-      // the queue is ours, ease again.) Seen on bench-network steps: one step 4% back from 3%
-      // over a 1 Mbit/s link left the RTT flat, the floor moved up to our queue, and the climb
-      // that followed could not see it.
+      // the queue is ours, ease again.) Seen on bench-network steps: a 4% step back that left
+      // the stream 3% over a 1 Mbit/s link left the RTT flat, the floor moved up to our queue,
+      // and the climb that followed could not see it.
       const bool flat = !s.filling && eased_at_rtt_ms_ > 0 && std::abs(s.recent_rtt_ms - eased_at_rtt_ms_) < kShrinkMs;
       if (flat && flat_eases_ > 0) {
         reset_rtt_floor(sample.now_ms, s.recent_rtt_ms);
