@@ -70,7 +70,7 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
   if (!s.filling && !s.queueing) {
     building_since_ms_ = -1;
     eased_at_rtt_ms_ = 0;
-    flat_eases_ = 0;
+    eased_flat_ = false;
   }
   if (draining_) {
     // Cut to the floor for a sudden drop: nothing to do but wait for the link to clear (the RTT
@@ -110,13 +110,13 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
       // the stream 3% over a 1 Mbit/s link left the RTT flat, the floor moved up to our queue,
       // and the climb that followed could not see it.
       const bool flat = !s.filling && eased_at_rtt_ms_ > 0 && std::abs(s.recent_rtt_ms - eased_at_rtt_ms_) < kShrinkMs;
-      if (flat && flat_eases_ > 0) {
+      if (flat && eased_flat_) {
         reset_rtt_floor(sample.now_ms, s.recent_rtt_ms);
         eased_at_rtt_ms_ = 0;
-        flat_eases_ = 0;
+        eased_flat_ = false;
         building_since_ms_ = -1;
       } else {
-        flat_eases_ = flat ? 1 : 0;
+        eased_flat_ = flat;
         if (!flat) eased_at_rtt_ms_ = s.filling ? 0 : s.recent_rtt_ms;
         decision = ease(sample, !s.filling, flat ? kFlatEaseStep : kEaseStep);
       }

@@ -146,7 +146,7 @@ class BitrateController {
   int64_t sudden_since_ms_ = -1;
   bool frames_at_risk_ = false;   // the receiver was losing packets since the last keyframe request
   double eased_at_rtt_ms_ = 0;    // RTT (its 300 ms low) when the last ease for queueing happened
-  int flat_eases_ = 0;            // ... and an ease since left it there
+  bool eased_flat_ = false;       // ... and an ease since left it there
   int64_t queueing_since_ms_ = -1;  // the RTT has stood this high (queueing_rtt_ms_) since then
   double queueing_rtt_ms_ = 0;
 
