@@ -536,6 +536,104 @@ TEST_CASE("a sudden drop is drained at the floor, then settles under the link wi
   CHECK(last == 3000);
 }
 
+TEST_CASE("a Wi-Fi dip: the network back within a few seconds of a sudden drop, the ceiling within 10 s of it") {
+  // Through the link model: 4 Mbit/s, from t = 5 s a narrower link, 4 Mbit/s again from `back`.
+  // What the drop read (see kSettleShare) is climbed through at a steady pace, and once the
+  // stream has been well past it for a while the network counts as back: no careful steps around
+  // the reading, no waiting 10 s for the fast climb.
+  for (const double narrow_kbps : {700.0, 1000.0, 1500.0, 2000.0, 2500.0}) {
+    for (const int64_t back : {5500, 6000, 7000, 8000}) {
+      CAPTURE(narrow_kbps);
+      CAPTURE(back);
+      BitrateController c(300, 3000, 200, 157);
+      LinkModel link(11);
+      LinkConditions l;
+      l.rtt_ms = 20;
+      bool drained = false;
+      int careful = 0;  // steps around the reading, as around a rate the link congested at
+      int64_t recovered = -1;
+      for (int64_t t = 0; t < back + 20'000 && recovered < 0; t += 50) {
+        l.capacity_kbps = t >= 5000 && t < back ? narrow_kbps : 4000;
+        const BitrateDecision d = c.update(link.step(t, 50, c.target_kbps(), l));
+        drained = drained || c.phase() == AbrPhase::draining;
+        if (d.reason.find("careful step") != std::string::npos) ++careful;
+        if (t >= back && c.target_kbps() >= 0.95 * 3000) recovered = t;
+      }
+      REQUIRE(drained);
+      REQUIRE(recovered > 0);
+      CHECK(recovered - back <= 10'000);
+      CHECK(careful == 0);
+    }
+  }
+}
+
+TEST_CASE("a link that stays narrow after a sudden drop: the climb through the reading stops at the link") {
+  // 4 Mbit/s, then 1 Mbit/s for good from t = 5 s: the network is never taken for back, so the
+  // bitrate never runs far over the link and no second drop follows.
+  BitrateController c(300, 3000, 200, 157);
+  LinkModel link(11);
+  LinkConditions l;
+  l.rtt_ms = 20;
+  l.capacity_kbps = 4000;
+  int64_t t = 0;
+  for (; t < 5000; t += 50) c.update(link.step(t, 50, c.target_kbps(), l));
+  l.capacity_kbps = 1000;
+  int highest = 0;
+  int drains = 0;
+  for (; t < 60'000; t += 50) {
+    const BitrateDecision d = c.update(link.step(t, 50, c.target_kbps(), l));
+    if (d.reason.rfind("sudden drop:", 0) == 0) ++drains;
+    if (t >= 8000) highest = std::max(highest, c.target_kbps());
+  }
+  CHECK(drains == 1);
+  // (The model's RTT shows a queue late: the climb goes two 10% steps past the link before the
+  // first step back.)
+  CHECK(highest <= 1.2 * fits(1000));
+  CHECK(c.target_kbps() >= 0.75 * fits(1000));
+  CHECK(c.target_kbps() <= 1.05 * fits(1000));
+}
+
+TEST_CASE("a queue after climbing through what a sudden drop read: the steps that built it are undone at once") {
+  // The drop of "a sudden drop is drained at the floor": settled, then clean until the climb is
+  // past what the drop read; from then (t = b) the backlog stands at 100 ms, the link queueing.
+  BitrateController c(300, 3000, 200, 157);
+  for (int64_t t = 0; t < 2000; t += 50) c.update(sample_at(t, 20, 30, 20));
+  const uint64_t submitted0 = healthy(2000).packets_submitted;
+  int64_t t = 2000;
+  for (bool cut = false; !cut; t += 50) {
+    const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
+    cut = c.update(sample_at(t, 220, 220, 20 + piled)).changed;
+  }
+  REQUIRE(c.phase() == AbrPhase::draining);
+  for (const int64_t from = t; t < from + 600; t += 50) c.update(sample_at(t, 220 - double(t - from) / 5, 200, 200));
+  c.update(sample_at(t, 22, 30, 20));
+  t += 50;
+  const int reading = c.capacity_kbps();
+  REQUIRE(c.target_kbps() < reading);
+  std::vector<std::pair<int64_t, int>> rates;  // (since when, kbps)
+  for (; t < 20'000 && c.target_kbps() < reading; t += 50) {
+    const BitrateDecision d = c.update(sample_at(t, 22, 30, 20));
+    if (d.changed) rates.push_back({t, d.kbps});
+    REQUIRE(d.reason.find("easing") == std::string::npos);
+  }
+  REQUIRE(c.target_kbps() >= reading);
+  REQUIRE(rates.size() >= 3);
+  const int64_t b = t;
+  const int before = c.target_kbps();
+  BitrateDecision ease;
+  for (; t < b + 3000 && !ease.changed; t += 50) ease = c.update(sample_at(t, 22, 100, 40));
+  REQUIRE(ease.changed);
+  CAPTURE(ease.reason);
+  CHECK(ease.reason.rfind("easing: send buffer building up", 0) == 0);
+  // Under the rate of a second before the backlog stood (not a 4% step back from `before`),
+  // and not more than a quarter off.
+  int a_second_before = 0;
+  for (const auto& [since, kbps] : rates)
+    if (since <= b - 1000) a_second_before = kbps;
+  CHECK(ease.kbps < a_second_before);
+  CHECK(ease.kbps >= 0.75 * before - 20);
+}
+
 TEST_CASE("a probe just past the rate the link last carried that overflows it: a cut, not a drain at the floor") {
   // The same overflow as above (a queue of 200 ms at once, the link carrying 30% of the stream),
   // once at the ceiling with nothing known, once while probing carefully around the rate the

@@ -65,6 +65,7 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
   if (keyframe) {
     frames_at_risk_ = false;
     capacity_kbps_ = std::min(max_kbps_, round_down_10(target_kbps_ / kSuddenRecutFactor));
+    capacity_rough_ = false;
     capacity_at_ms_ = sample.now_ms;
   }
   if (!s.filling && !s.queueing) {
@@ -127,10 +128,17 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
     phase_ = AbrPhase::draining;
   } else if (sample.now_ms - calm_since_ms_ >= kCalmMs && sample.now_ms >= next_raise_ms_ &&
              target_kbps_ < max_kbps_ &&
-             sample.rtt_ms <= queue_ceiling_ms()) {
+             sample.rtt_ms <= queue_ceiling_ms() &&
+             !(capacity_rough_ && !raises_.empty() && sample.now_ms - raises_.back().first < kRoughWaitMs &&
+               s.recent_rtt_ms > raised_at_rtt_ms_ + kRoughCreepMs)) {
     // (Not while the RTT is up right now: a queue may be forming. A keyframe's burst only
-    // postpones the step by a moment.)
+    // postpones the step by a moment. Nor, 10% a step through what a sudden drop read, while
+    // the RTT's low has crept up since the last step: that step may be filling a queue, and the
+    // next would overflow it before the queue shows; a second tells. Seen on bench-network
+    // steps: 1%, then 10%, then 20% over a 1 Mbit/s link in three steps, the RTT's low 21 → 30
+    // → 37 ms, and a second sudden drop.)
     decision = raise(sample);
+    raised_at_rtt_ms_ = s.recent_rtt_ms;
   } else if (phase_ != AbrPhase::probing || target_kbps_ >= max_kbps_) {
     phase_ = AbrPhase::steady;
   }
@@ -168,6 +176,7 @@ BitrateDecision BitrateController::cut(const LinkSample& sample, double limit_ms
   else if (capacity_kbps_ == 0 || capacity_kbps_ > before)
     capacity_kbps_ = std::max(min_kbps_, video_kbps(wire_kbps(before) * kCapacityAtMost));
   capacity_at_ms_ = sample.now_ms;
+  capacity_rough_ = false;
   if (before <= min_kbps_) return {target_kbps_, false, ""};
   if (drain) {
     draining_ = true;
@@ -203,7 +212,17 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
   next_raise_ms_ = sample.now_ms + kRaiseIntervalMs;
   if (capacity_kbps_ > 0 && sample.now_ms - capacity_at_ms_ > kCapacityMemoryMs) capacity_kbps_ = 0;
   // Clear of the old rate for a while without the backlog building: the link has improved.
-  if (above_since_ms_ >= 0 && sample.now_ms - above_since_ms_ >= kConfirmMs) capacity_kbps_ = 0;
+  // Past what a sudden drop read, that takes a while well past it (see kRoughPast): then the
+  // network is back, and the drop is over.
+  const bool back = capacity_rough_ && above_since_ms_ >= 0 && sample.now_ms - above_since_ms_ >= kConfirmMs &&
+                    bitrate_at(sample.now_ms - kRoughHoldMs) >= kRoughPast * capacity_kbps_;
+  if (back) {
+    sudden_at_ms_ = -1;
+    raise_step_ = kRoughStep + kFastStepGrowth;  // the climb through the reading was the fast climb's first steps
+  }
+  if (back || (!capacity_rough_ && above_since_ms_ >= 0 && sample.now_ms - above_since_ms_ >= kConfirmMs))
+    capacity_kbps_ = 0;
+  if (capacity_kbps_ == 0) capacity_rough_ = false;
   int next;
   std::string how;
   if (capacity_kbps_ == 0) {
@@ -212,7 +231,17 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
     if (sudden_at_ms_ < 0 || sample.now_ms - sudden_at_ms_ >= kSuddenMemoryMs)
       raise_step_ = std::min(kFastStepMax, raise_step_ + kFastStepGrowth);
     above_since_ms_ = -1;
-    how = "link clear";
+    how = back ? "well past what the sudden drop read and clear: the network is back" : "link clear";
+  } else if (capacity_rough_) {
+    // What a sudden drop read is no rate to creep up on (see kSettleShare): climb through it at
+    // a steady pace, watching the RTT. A queue eases, and leaves a rate the link really carried
+    // to step carefully around.
+    next = target_kbps_ + std::max(kFastMinStepKbps, round_down_10(target_kbps_ * kRoughStep));
+    if (next >= capacity_kbps_ && above_since_ms_ < 0) {
+      above_since_ms_ = sample.now_ms;
+      above_rtt_ms_ = 0;  // the next sample's
+    }
+    how = fmt::format("up through the ~{} kbps the sudden drop read", capacity_kbps_);
   } else if (target_kbps_ < kCarefulLow * capacity_kbps_) {
     next = std::max(target_kbps_ + kCarefulMinStepKbps,
                     std::min(target_kbps_ + std::max(kFastMinStepKbps, round_down_10(target_kbps_ * raise_step_)),
@@ -229,7 +258,14 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
     how = fmt::format("careful step near the {} kbps the link last carried", capacity_kbps_);
   }
   ++increases_;
+  raises_.push_back({sample.now_ms, target_kbps_});
+  while (raises_.size() > kRaisesKept) raises_.pop_front();
   return set(std::min(max_kbps_, next), "probing: " + how);
+}
+
+int BitrateController::bitrate_at(int64_t ms) const {
+  const auto later = std::find_if(raises_.begin(), raises_.end(), [&](const auto& r) { return r.first > ms; });
+  return later == raises_.end() ? target_kbps_ : later->second;
 }
 
 BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing, double min_step) {
@@ -242,6 +278,22 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing,
     const double growth = (sample.rtt_ms - then->rtt_ms) / double(sample.now_ms - then->now_ms);
     step = std::clamp(growth + min_step, min_step, kMaxEaseStep);
   }
+  int next = std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step)));
+  // Climbing through what a sudden drop read or fast, 8% a step or more into the unknown: the
+  // steps taken shortly before the queue showed built it (see kUndoMs). Back under where they
+  // began, at most kMaxEaseStep off. (Seen on bench-network steps: two steps 8% and 15% over a
+  // 1 Mbit/s link, then four 4% eases a second apart while the router's queue overflowed: 45
+  // frames lost.)
+  int undo_kbps = 0;
+  if ((capacity_rough_ || capacity_kbps_ == 0) && building_since_ms_ >= 0) {
+    const auto first = std::find_if(raises_.begin(), raises_.end(), [&](const auto& r) {
+      return r.first >= building_since_ms_ - kUndoMs;
+    });
+    if (first != raises_.end()) undo_kbps = first->second;
+  }
+  if (undo_kbps > 0)
+    next = std::max(std::min(next, video_kbps(wire_kbps(undo_kbps) * (1 - min_step))),
+                    video_kbps(wire_kbps(target_kbps_) * (1 - kMaxEaseStep)));
   const std::string near =
       capacity_kbps_ > 0 ? fmt::format(" near the {} kbps the link last carried",
                                        std::min(capacity_kbps_, target_kbps_))
@@ -250,6 +302,7 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing,
   // when nothing was known, it is now the rate to climb back to carefully (a fast climb from
   // here would overflow the link again).
   capacity_kbps_ = capacity_kbps_ > 0 ? std::min(capacity_kbps_, target_kbps_) : target_kbps_;
+  capacity_rough_ = false;
   next_raise_ms_ = sample.now_ms + kHoldMs;
   above_since_ms_ = -1;
   capacity_at_ms_ = sample.now_ms;  // the old rate still holds
@@ -257,14 +310,16 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing,
   std::string why = queueing ? fmt::format("RTT {:.0f} ms over its {:.0f} ms floor", sample.rtt_ms, rtt_base_ms_)
                              : std::string("send buffer building up");
   if (min_step > kEaseStep) why += ", where the last step left it";
-  return set(std::min(target_kbps_ - kCarefulMinStepKbps, video_kbps(wire_kbps(target_kbps_) * (1 - step))),
-             "easing: " + why + near);
+  return set(next, "easing: " + why + near);
 }
 
 BitrateDecision BitrateController::end_drain(const LinkSample& sample) {
   const double ratio = drain_ratio_;
   const double carried_kbps = wire_kbps(drain_before_kbps_) * ratio;
   capacity_kbps_ = std::clamp(video_kbps(carried_kbps * kCarriedBias), min_kbps_, drain_before_kbps_);
+  // A reading at the floor read nothing (the link delivered next to nothing before the cut):
+  // then 1.3 times it would prove nothing, and the climb keeps to the careful rules.
+  capacity_rough_ = capacity_kbps_ > min_kbps_;
   const int settle_kbps =
       std::clamp(video_kbps(std::min(carried_kbps * kSettleShare, wire_kbps(drain_before_kbps_) * kSettleAtMost)),
                  min_kbps_, drain_before_kbps_);

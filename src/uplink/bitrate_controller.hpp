@@ -118,6 +118,7 @@ class BitrateController {
   BitrateDecision cut(const LinkSample& sample, double limit_ms, bool hard_only, bool sudden, bool late);
   BitrateDecision raise(const LinkSample& sample);
   BitrateDecision set(int kbps, std::string reason);
+  int bitrate_at(int64_t ms) const;  // the bitrate then, as far as the raises since tell
   BitrateDecision end_drain(const LinkSample& sample);
   double wire_kbps(double video_kbps) const;  // what a video bitrate takes on the link
   int video_kbps(double wire_kbps) const;     // the video bitrate a link rate carries
@@ -151,6 +152,7 @@ class BitrateController {
   double queueing_rtt_ms_ = 0;
 
   int capacity_kbps_ = 0;
+  bool capacity_rough_ = false;   // ... as a sudden drop read it (see kSettleShare), not where the link congested
   int64_t capacity_at_ms_ = 0;
   int64_t above_since_ms_ = -1;   // clear above the remembered capacity since then
   double above_rtt_ms_ = 0;       // ... with the RTT (lowest of the last 300 ms) this low
@@ -163,6 +165,8 @@ class BitrateController {
   int64_t probing_since_ms_ = -1; // the last episode ended (first raise after it)
   int repeated_cuts_ = 0;         // episodes that began soon after the previous one ended
   double raise_step_ = 0;         // the fast climb's current factor, growing while it succeeds
+  std::deque<std::pair<int64_t, int>> raises_;  // the last raises: (when, the bitrate before)
+  double raised_at_rtt_ms_ = 0;   // the RTT (its 300 ms low) at the last raise
   // A sudden drop is drained at the floor; once the link is clear the bitrate settles here.
   bool draining_ = false;
   int64_t sudden_at_ms_ = -1;     // the last sudden drop's cut (the drain began then)
