@@ -72,6 +72,22 @@ BitrateController cut_once() {
   return c;
 }
 
+// The drop of "a sudden drop is drained at the floor" (3000 kbps + audio onto a link carrying
+// 30% of it), drained and settled; returns the time of the next sample (a clean link from then).
+int64_t after_a_sudden_drop(BitrateController& c) {
+  for (int64_t t = 0; t < 2000; t += 50) c.update(sample_at(t, 20, 30, 20));
+  const uint64_t submitted0 = healthy(2000).packets_submitted;
+  int64_t t = 2000;
+  for (bool cut = false; !cut; t += 50) {
+    const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
+    cut = c.update(sample_at(t, 220, 220, 20 + piled)).changed;
+  }
+  REQUIRE(c.phase() == AbrPhase::draining);
+  for (const int64_t from = t; t < from + 600; t += 50) c.update(sample_at(t, 220 - double(t - from) / 5, 200, 200));
+  c.update(sample_at(t, 22, 30, 20));
+  return t + 50;
+}
+
 }  // namespace
 
 TEST_CASE("one decision at a time: when it cuts, by how much, and when it holds") {
@@ -319,6 +335,12 @@ LinkConditions capped(double kbps) {
   l.capacity_kbps = kbps;
   return l;
 }
+// The bench-network path: 20 ms RTT, `kbps` wide.
+LinkConditions path_20ms(double kbps) {
+  LinkConditions l = capped(kbps);
+  l.rtt_ms = 20;
+  return l;
+}
 LinkConditions lossy(double pct, double rtt = 40) {
   LinkConditions l;
   l.loss_pct = pct;
@@ -547,8 +569,7 @@ TEST_CASE("a Wi-Fi dip: the network back within a few seconds of a sudden drop, 
       CAPTURE(back);
       BitrateController c(300, 3000, 200, 157);
       LinkModel link(11);
-      LinkConditions l;
-      l.rtt_ms = 20;
+      LinkConditions l = path_20ms(4000);
       bool drained = false;
       int careful = 0;  // steps around the reading, as around a rate the link congested at
       int64_t recovered = -1;
@@ -572,9 +593,7 @@ TEST_CASE("a link that stays narrow after a sudden drop: the climb through the r
   // bitrate never runs far over the link and no second drop follows.
   BitrateController c(300, 3000, 200, 157);
   LinkModel link(11);
-  LinkConditions l;
-  l.rtt_ms = 20;
-  l.capacity_kbps = 4000;
+  LinkConditions l = path_20ms(4000);
   int64_t t = 0;
   for (; t < 5000; t += 50) c.update(link.step(t, 50, c.target_kbps(), l));
   l.capacity_kbps = 1000;
@@ -597,17 +616,7 @@ TEST_CASE("a queue after climbing through what a sudden drop read: the steps tha
   // The drop of "a sudden drop is drained at the floor": settled, then clean until the climb is
   // past what the drop read; from then (t = b) the backlog stands at 100 ms, the link queueing.
   BitrateController c(300, 3000, 200, 157);
-  for (int64_t t = 0; t < 2000; t += 50) c.update(sample_at(t, 20, 30, 20));
-  const uint64_t submitted0 = healthy(2000).packets_submitted;
-  int64_t t = 2000;
-  for (bool cut = false; !cut; t += 50) {
-    const uint64_t piled = uint64_t(0.7 * double(healthy(t).packets_submitted - submitted0));
-    cut = c.update(sample_at(t, 220, 220, 20 + piled)).changed;
-  }
-  REQUIRE(c.phase() == AbrPhase::draining);
-  for (const int64_t from = t; t < from + 600; t += 50) c.update(sample_at(t, 220 - double(t - from) / 5, 200, 200));
-  c.update(sample_at(t, 22, 30, 20));
-  t += 50;
+  int64_t t = after_a_sudden_drop(c);
   const int reading = c.capacity_kbps();
   REQUIRE(c.target_kbps() < reading);
   std::vector<std::pair<int64_t, int>> rates;  // (since when, kbps)
@@ -632,6 +641,26 @@ TEST_CASE("a queue after climbing through what a sudden drop read: the steps tha
     if (since <= b - 1000) a_second_before = kbps;
   CHECK(ease.kbps < a_second_before);
   CHECK(ease.kbps >= 0.75 * before - 20);
+}
+
+TEST_CASE("climbing through what a sudden drop read: an RTT creeping up after a step holds the next one a second") {
+  BitrateController c(300, 3000, 200, 157);
+  int64_t t = after_a_sudden_drop(c);
+  // Two steps up on a clean link, 500 ms apart.
+  std::vector<int64_t> raises;
+  for (; t < 20'000 && raises.size() < 2; t += 50)
+    if (c.update(sample_at(t, 22, 30, 20)).changed) raises.push_back(t);
+  REQUIRE(raises.size() == 2);
+  CHECK(raises[1] - raises[0] == 500);
+  // The RTT's low 7 ms up after the second (a queue may be filling; still 13 ms under what
+  // counts as queueing): the next step waits a second from it, then goes.
+  int64_t next = -1;
+  for (; t < raises[1] + 3000 && next < 0; t += 50)
+    if (c.update(sample_at(t, 29, 30, 20)).changed) next = t;
+  REQUIRE(next > 0);
+  CHECK(c.last_reason().find("the sudden drop read") != std::string::npos);
+  CHECK(next - raises[1] >= 1000);
+  CHECK(next - raises[1] <= 1100);
 }
 
 TEST_CASE("a probe just past the rate the link last carried that overflows it: a cut, not a drain at the floor") {
@@ -683,9 +712,7 @@ TEST_CASE("a link that collapses while a probe steps around the rate it last car
   // it remembers (where an overflow is not read as a sudden drop), then 600 kbit/s for good.
   BitrateController c(300, 3000, 200, 157);
   LinkModel link(11);
-  LinkConditions narrow;
-  narrow.rtt_ms = 20;
-  narrow.capacity_kbps = 1000;
+  LinkConditions narrow = path_20ms(1000);
   int64_t t = 0;
   int64_t collapse = -1;
   for (; t < 80'000 && collapse < 0; t += 50) {
