@@ -129,8 +129,7 @@ BitrateDecision BitrateController::decide(const LinkSample& sample, const Signal
   } else if (sample.now_ms - calm_since_ms_ >= kCalmMs && sample.now_ms >= next_raise_ms_ &&
              target_kbps_ < max_kbps_ &&
              sample.rtt_ms <= queue_ceiling_ms() &&
-             !(capacity_rough_ && !raises_.empty() && sample.now_ms - raises_.back().first < kRoughWaitMs &&
-               s.recent_rtt_ms > raised_at_rtt_ms_ + kRoughCreepMs)) {
+             !(rough_step_within(sample.now_ms, kRoughWaitMs) && s.recent_rtt_ms > raised_at_rtt_ms_ + kRoughCreepMs)) {
     // (Not while the RTT is up right now: a queue may be forming. A keyframe's burst only
     // postpones the step by a moment. Nor, 10% a step through what a sudden drop read, while
     // the RTT's low has crept up since the last step: that step may be filling a queue, and the
@@ -214,14 +213,13 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
   // Clear of the old rate for a while without the backlog building: the link has improved.
   // Past what a sudden drop read, that takes a while well past it (see kRoughPast): then the
   // network is back, and the drop is over.
-  const bool back = capacity_rough_ && above_since_ms_ >= 0 && sample.now_ms - above_since_ms_ >= kConfirmMs &&
-                    bitrate_at(sample.now_ms - kRoughHoldMs) >= kRoughPast * capacity_kbps_;
+  const bool confirmed = above_since_ms_ >= 0 && sample.now_ms - above_since_ms_ >= kConfirmMs;
+  const bool back = confirmed && capacity_rough_ && bitrate_at(sample.now_ms - kRoughHoldMs) >= kRoughPast * capacity_kbps_;
   if (back) {
     sudden_at_ms_ = -1;
     raise_step_ = kRoughStep + kFastStepGrowth;  // the climb through the reading was the fast climb's first steps
   }
-  if (back || (!capacity_rough_ && above_since_ms_ >= 0 && sample.now_ms - above_since_ms_ >= kConfirmMs))
-    capacity_kbps_ = 0;
+  if (back || (confirmed && !capacity_rough_)) capacity_kbps_ = 0;
   if (capacity_kbps_ == 0) capacity_rough_ = false;
   int next;
   std::string how;
@@ -268,6 +266,10 @@ int BitrateController::bitrate_at(int64_t ms) const {
   return later == raises_.end() ? target_kbps_ : later->second;
 }
 
+bool BitrateController::rough_step_within(int64_t now_ms, int64_t ms) const {
+  return capacity_rough_ && !raises_.empty() && now_ms - raises_.back().first < ms;
+}
+
 BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing, double min_step) {
   // A queue growing by x ms a second means the stream is x/1000 over what the link carries:
   // step back by that much and a little more.
@@ -284,16 +286,13 @@ BitrateDecision BitrateController::ease(const LinkSample& sample, bool queueing,
   // began, at most kMaxEaseStep off. (Seen on bench-network steps: two steps 8% and 15% over a
   // 1 Mbit/s link, then four 4% eases a second apart while the router's queue overflowed: 45
   // frames lost.)
-  int undo_kbps = 0;
+  // (The bitrate just before the first of those steps; with none, the bitrate now, and the step
+  // back stays as above.)
   if ((capacity_rough_ || capacity_kbps_ == 0) && building_since_ms_ >= 0) {
-    const auto first = std::find_if(raises_.begin(), raises_.end(), [&](const auto& r) {
-      return r.first >= building_since_ms_ - kUndoMs;
-    });
-    if (first != raises_.end()) undo_kbps = first->second;
-  }
-  if (undo_kbps > 0)
+    const int undo_kbps = bitrate_at(building_since_ms_ - kUndoMs - 1);
     next = std::max(std::min(next, video_kbps(wire_kbps(undo_kbps) * (1 - min_step))),
                     video_kbps(wire_kbps(target_kbps_) * (1 - kMaxEaseStep)));
+  }
   const std::string near =
       capacity_kbps_ > 0 ? fmt::format(" near the {} kbps the link last carried",
                                        std::min(capacity_kbps_, target_kbps_))

@@ -119,6 +119,7 @@ class BitrateController {
   BitrateDecision raise(const LinkSample& sample);
   BitrateDecision set(int kbps, std::string reason);
   int bitrate_at(int64_t ms) const;  // the bitrate then, as far as the raises since tell
+  bool rough_step_within(int64_t now_ms, int64_t ms) const;  // a step through a sudden drop's reading lately
   BitrateDecision end_drain(const LinkSample& sample);
   double wire_kbps(double video_kbps) const;  // what a video bitrate takes on the link
   int video_kbps(double wire_kbps) const;     // the video bitrate a link rate carries

@@ -155,7 +155,7 @@ BitrateController::Signals BitrateController::read_link(const LinkSample& sample
   s.sudden = sample.rtt_ms > rtt_base_ms_ + std::max(kSuddenQueueMs, latency_ms_ / 4.0) &&
              delivered_ratio(sample, false) < kSuddenRatio &&
              !(near_capacity() && target_kbps_ <= kCarefulHigh * capacity_kbps_) &&
-             !(capacity_rough_ && !raises_.empty() && sample.now_ms - raises_.back().first < kUndoMs);
+             !rough_step_within(sample.now_ms, kUndoMs);
   if (!s.sudden) sudden_since_ms_ = -1;
   else if (sudden_since_ms_ < 0) sudden_since_ms_ = sample.now_ms;
   s.emergency = s.sudden && sample.now_ms - sudden_since_ms_ >= kSuddenMs;
