@@ -2,7 +2,7 @@
 // closed) is noticed within the idle timeout and the same link streams again within 1 s of the
 // network; a 600 ms drop-out (one or two destinations) gets the picture back at once thanks to
 // the keyframes asked for while the link is quiet (and none with uplink.recovery_keyframes off); an ingest process restarted ten times (killed: found by silence, the connection
-// dialled meanwhile is served; stopped: says goodbye) is rejoined every time. The encoder never stops.
+// dialled as soon as it went quiet is served; stopped: says goodbye) is rejoined within 1 s every time. The encoder never stops.
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -270,7 +270,7 @@ TEST_CASE("a silent link's extra keyframes are not forced on a destination that 
   CHECK(r.total_errors() == 0);
 }
 
-TEST_CASE("the ingest process restarted ten times (killed or stopped): the stream resumes every time") {
+TEST_CASE("the ingest process restarted ten times (killed or stopped): the stream resumes within 1 s every time") {
   const uint16_t ingest_port = free_udp_port();
   LoopbackUdp played;  // what the ingest relays on, like a restream to the platform
   OnairSettings settings;
@@ -301,7 +301,11 @@ TEST_CASE("the ingest process restarted ten times (killed or stopped): the strea
       ingest.kill_and_wait();
     }
     MESSAGE("restart ", restart, ": resumed ", resumed_after.count(), " ms after the ingest started");
-    CHECK(resumed_after < milliseconds(3000));
+    // The first packet after the ingest returns goes out within 1 s, a crash included: the new
+    // process is dialled as soon as the old connection goes quiet, not after the idle timeout
+    // (1000 ms here; waiting for it, a killed ingest's successor got the stream 1.23-1.26 s after
+    // it started).
+    CHECK(resumed_after < milliseconds(1000));
   }
   MESSAGE("slowest resume: ", slowest.count(), " ms");
   CHECK(onair.wait_status([](const json& s) { return destination(s).value("reconnects", 0) >= 9; }, 5s));

@@ -10,15 +10,22 @@ SilentLink::SilentLink(const ConnectSettings& settings, int min_ms, int max_ms, 
       backoff_(std::chrono::milliseconds(min_ms), std::chrono::milliseconds(max_ms)),
       log_name_(std::move(log_name)) {}
 
-void SilentLink::begin(Clock::time_point now) {
-  active_ = true;
-  since_ = now;
+void SilentLink::quiet(Clock::time_point now) {
+  if (dialling_) return;
+  dialling_ = true;
   next_dial_ = now;
   backoff_.reset();
 }
 
+void SilentLink::begin(Clock::time_point now) {
+  active_ = true;
+  since_ = now;
+  quiet(now);
+}
+
 void SilentLink::end() {
   active_ = false;
+  dialling_ = false;
   dial_.cancel();
 }
 
@@ -27,6 +34,7 @@ int64_t SilentLink::silent_ms(Clock::time_point now) const {
 }
 
 SrtSocket SilentLink::redial(Clock::time_point now) {
+  if (!dialling_) return {};
   LinkFailure failure;
   if (!dial_.active()) {
     if (now < next_dial_) return {};

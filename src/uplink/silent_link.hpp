@@ -2,7 +2,9 @@
 // the same path and the same ingest, and a link that resumes sends at once, with no handshake and
 // nothing new for the ingest (or whoever relays from it) to notice. Meanwhile a new connection is
 // dialled beside it (caller and rendezvous; in listener mode the sender accepts one instead):
-// whichever answers first is served.
+// whichever answers first is served. The dial goes out as soon as the peer is quiet, before the
+// link is declared down: an ingest that crashed and restarted at once answers it within a round
+// trip, where waiting for the idle timeout kept the stream away for 1.25 s after it was back.
 #pragma once
 
 #include <chrono>
@@ -23,11 +25,14 @@ class SilentLink {
   // after a refusal or a local failure the delay doubles from `min_ms` up to `max_ms`.
   SilentLink(const ConnectSettings& settings, int min_ms, int max_ms, std::string log_name);
 
-  // The link was declared down at `now`, and is kept: the first dial goes out at once.
+  // The peer went quiet: the first dial beside the link goes out at once (if not under way).
+  void quiet(Clock::time_point now);
+  // The link was declared down at `now`, and is kept; dialling beside it as after quiet().
   void begin(Clock::time_point now);
   // It answers again, or the connection is over: the dial beside it is abandoned.
   void end();
-  bool active() const { return active_; }
+  bool active() const { return active_; }      // declared down
+  bool dialling() const { return dialling_; }  // quiet or declared down: a dial goes out beside it
   // Since begin().
   int64_t silent_ms(Clock::time_point now) const;
   // One step of the connection dialled beside it; the connected socket once that answers.
@@ -38,6 +43,7 @@ class SilentLink {
   Backoff backoff_;
   const std::string log_name_;
   bool active_ = false;
+  bool dialling_ = false;
   Clock::time_point since_{};
   Clock::time_point next_dial_{};
   SrtDial dial_;

@@ -1,5 +1,6 @@
 // UplinkSender: one thread per destination that connects, sends the queued TS, watches the
 // link, and reconnects with backoff until stopped.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -301,13 +302,18 @@ struct UplinkSender::Impl {
       if (quiet) want_keyframe(KeyframeWant::answered);
       quiet = false;
     }
-    if (silence.active()) {
-      if (!listener) {
-        if (SrtSocket redialled = silence.redial(now)) {
-          *replacement = std::move(redialled);
-          return "reconnected while the old link stayed silent for " +
-                 std::to_string(silence.silent_ms(now)) + " ms";
-        }
+    // A quiet peer may be an ingest that crashed and restarted at once (the same address, a
+    // new process knowing nothing of this connection): a new connection beside the link finds
+    // out within a round trip, long before the idle timeout. A peer that answers on the old one
+    // first (a drop-out) keeps it, and the dial is abandoned.
+    if (!listener && keep_silent_link) {
+      if (quiet && !silence.dialling()) silence.quiet(now);
+      else if (!quiet && silence.dialling() && !silence.active()) silence.end();
+      if (SrtSocket redialled = silence.redial(now)) {
+        *replacement = std::move(redialled);
+        return fmt::format("reconnected: a new connection answered while the old link stayed silent for {} ms{}",
+                           monitor.silent_ms(now),
+                           silence.active() ? "" : " (not yet declared down: the ingest restarted)");
       }
     }
     if (listener) {
