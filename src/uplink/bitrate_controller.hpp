@@ -119,7 +119,8 @@ class BitrateController {
   BitrateDecision raise(const LinkSample& sample);
   BitrateDecision set(int kbps, std::string reason);
   int bitrate_at(int64_t ms) const;  // the bitrate then, as far as the raises since tell
-  bool rough_step_within(int64_t now_ms, int64_t ms) const;  // a step through a sudden drop's reading lately
+  // A step through a sudden drop's reading (or, where it read nothing, up from it) lately.
+  bool rough_step_within(int64_t now_ms, int64_t ms) const;
   BitrateDecision end_drain(const LinkSample& sample);
   double wire_kbps(double video_kbps) const;  // what a video bitrate takes on the link
   int video_kbps(double wire_kbps) const;     // the video bitrate a link rate carries
@@ -154,6 +155,9 @@ class BitrateController {
 
   int capacity_kbps_ = 0;
   bool capacity_rough_ = false;   // ... as a sudden drop read it (see kSettleShare), not where the link congested
+  // A sudden drop read nothing of the link (see end_drain): the fast climb grows at once, guarded
+  // as the climb through a reading (rough_step_within()); a queue in the RTT eases at once.
+  bool unread_ = false;
   int64_t capacity_at_ms_ = 0;
   int64_t above_since_ms_ = -1;   // clear above the remembered capacity since then
   double above_rtt_ms_ = 0;       // ... with the RTT (lowest of the last 300 ms) this low
@@ -168,6 +172,7 @@ class BitrateController {
   double raise_step_ = 0;         // the fast climb's current factor, growing while it succeeds
   std::deque<std::pair<int64_t, int>> raises_;  // the last raises: (when, the bitrate before)
   double raised_at_rtt_ms_ = 0;   // the RTT (its 300 ms low) at the last raise
+  int64_t rough_raise_ms_ = -1;   // when the last such step was taken (an ease since does not undo it)
   // A sudden drop is drained at the floor; once the link is clear the bitrate settles here.
   bool draining_ = false;
   int64_t sudden_at_ms_ = -1;     // the last sudden drop's cut (the drain began then)

@@ -149,9 +149,11 @@ BitrateController::Signals BitrateController::read_link(const LinkSample& sample
   // probe a few percent over, and an ordinary cut answers it. (Seen on bench-network steps: a
   // probe 2% past the remembered rate, 9% over a 1 Mbit/s link, was taken for a drop: the floor,
   // then the slow climb of an unknown link; the network came back 3 s later, the bitrate 10.3 s
-  // after that.) Nor within kUndoMs of a step through what a sudden drop read: that climb is
-  // finding the link (seen in the link model: 10% steps past a 2 Mbit/s link overflowed it, and
-  // a second drain at the floor and climb took 11 s where a cut takes 7).
+  // after that.) Nor within kUndoMs of a step through what a sudden drop read (or up from one
+  // that read nothing), an ease since included: that climb is finding the link (seen in the link
+  // model: 10% steps past a 2 Mbit/s link overflowed it, and a second drain at the floor and climb
+  // took 11 s where a cut takes 7; on bench-network, an ease 1.5 s after such a step and the
+  // sudden drop 0.1 s later).
   s.sudden = sample.rtt_ms > rtt_base_ms_ + std::max(kSuddenQueueMs, latency_ms_ / 4.0) &&
              delivered_ratio(sample, false) < kSuddenRatio &&
              !(near_capacity() && target_kbps_ <= kCarefulHigh * capacity_kbps_) &&

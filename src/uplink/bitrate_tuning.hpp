@@ -101,8 +101,9 @@ inline constexpr int64_t kCapacityMemoryMs = 30'000;
 // to 2.0 times the truth, so the link's own rate lies within 0.55 to 1.22 times the video rate
 // it implies). 1.3 times the reading, held for a second and clear for kConfirmMs, is past any
 // rate the narrow link could have: the network is back (a Wi-Fi dip often lasts a second), and
-// the fast climb may grow. Until then, and for 10 s after the drop when the reading proved
-// nothing, its steps stay small.
+// the fast climb may grow. Until then, and for 10 s after the drop once the climb has met a
+// queue and passed it carefully, its steps stay small. A reading at the floor read nothing (see
+// end_drain): the fast climb grows at once, guarded like the climb through a reading.
 inline constexpr double kSettleShare = 0.5;
 inline constexpr double kSettleAtMost = 0.25;
 inline constexpr int64_t kSuddenMemoryMs = 10'000;
