@@ -234,7 +234,7 @@ BitrateDecision BitrateController::raise(const LinkSample& sample) {
       raise_step_ = std::min(kFastStepMax, raise_step_ + kFastStepGrowth);
     above_since_ms_ = -1;
     how = back      ? "well past what the sudden drop read and clear: the network is back"
-          : unread_ ? "link clear, climbing fast to find what it carries (the sudden drop read nothing of it)"
+          : unread_ ? "climbing fast to find the link: the sudden drop read nothing of it"
                     : "link clear";
   } else if (capacity_rough_) {
     // What a sudden drop read is no rate to creep up on (see kSettleShare): climb through it at
