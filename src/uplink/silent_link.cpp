@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace onair::uplink {
 
 SilentLink::SilentLink(const ConnectSettings& settings, int min_ms, int max_ms, std::string log_name)
@@ -23,10 +25,24 @@ void SilentLink::begin(Clock::time_point now) {
   quiet(now);
 }
 
-void SilentLink::end() {
+void SilentLink::end(Clock::time_point now) {
   active_ = false;
   dialling_ = false;
+  if (dial_.active()) abandoned_at_ = now;
   dial_.cancel();
+}
+
+SrtSocket SilentLink::settle(Clock::time_point deadline) {
+  SrtSocket settled;
+  LinkFailure failure;
+  while (dialling_ && dial_.active()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto progress = dial_.poll(static_cast<int>(std::clamp<int64_t>(left, 0, 25)), &failure);
+    if (progress == SrtDial::Progress::connected) settled = dial_.take();
+    if (progress != SrtDial::Progress::pending || left <= 0) break;
+  }
+  end();
+  return settled;
 }
 
 int64_t SilentLink::silent_ms(Clock::time_point now) const {

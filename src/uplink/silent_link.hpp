@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "uplink/backoff.hpp"
@@ -29,8 +30,18 @@ class SilentLink {
   void quiet(Clock::time_point now);
   // The link was declared down at `now`, and is kept; dialling beside it as after quiet().
   void begin(Clock::time_point now);
-  // It answers again, or the connection is over: the dial beside it is abandoned.
-  void end();
+  // It answers again, or the connection is over: the dial beside it is abandoned (at `now`).
+  void end(Clock::time_point now = Clock::now());
+  // The link is over: the dial still in flight beside it, if any, is waited for until
+  // `deadline` and returned once it connects. An ingest that serves the newest publisher of a
+  // stream (MediaMTX by default) closes the old connection the moment it accepts the new one:
+  // the answer to the dial is then a round trip behind, and a fresh dial after the backoff
+  // would keep the stream away for ~250 ms more.
+  SrtSocket settle(Clock::time_point deadline);
+  // A dial beside the link was abandoned (the old link answered first) at or after `since`.
+  // Closed by the ingest soon after that: the ingest took the abandoned dial and dropped this
+  // link for it, and the next connection goes out at once rather than after the backoff.
+  bool abandoned_since(Clock::time_point since) const { return abandoned_at_ && *abandoned_at_ >= since; }
   bool active() const { return active_; }      // declared down
   bool dialling() const { return dialling_; }  // quiet or declared down: a dial goes out beside it
   // Since begin().
@@ -46,6 +57,7 @@ class SilentLink {
   bool dialling_ = false;
   Clock::time_point since_{};
   Clock::time_point next_dial_{};
+  std::optional<Clock::time_point> abandoned_at_;
   SrtDial dial_;
 };
 

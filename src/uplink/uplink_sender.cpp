@@ -48,7 +48,15 @@ enum class SendStep { done, would_block, failed };
 struct ServeEnd {
   std::string reason;       // why the connection ended; empty when stopped
   SrtSocket replacement;    // a newer connection to serve instead (a newer ingest, or a redial)
+  bool taken_over = false;  // closed by an ingest that took a dial just abandoned: no backoff
 };
+
+constexpr const char* kClosedByIngest = "connection closed by the ingest";
+// How long a link that is over waits for the dial in flight beside it (SilentLink::settle):
+// the ingest's answer to a handshake it has accepted, a round trip away.
+constexpr milliseconds kSettleWait{250};
+// Closed by the ingest this soon after a dial beside the link was abandoned: taken over.
+constexpr milliseconds kTakeOverWindow{2000};
 
 }  // namespace
 
@@ -145,6 +153,12 @@ struct UplinkSender::Impl {
           spdlog::info("uplink {} ({}): {}", destination.name, url_redacted, end.reason);
           continue;
         }
+        if (end.taken_over) {
+          spdlog::info("uplink {} ({}): {} just after a connection dialled beside it was abandoned: the ingest took "
+                       "that one (it serves the newest publisher); connecting again at once",
+                       destination.name, url_redacted, end.reason);
+          continue;
+        }
         set_state(LinkState::backoff, end.reason);
         if (!listener_mode) wait_backoff(delay);
       }
@@ -228,6 +242,16 @@ struct UplinkSender::Impl {
     queue.close();
     monitor.sample(Clock::now());
     monitor.end();
+    if (running && !end.replacement && !lost.empty()) {
+      // An ingest that serves the newest publisher closes this link as it accepts the dial
+      // beside it: serve that dial, or if it was abandoned just before (this link answered
+      // first), dial again at once.
+      end.taken_over = lost == kClosedByIngest && silence.abandoned_since(Clock::now() - kTakeOverWindow);
+      if (SrtSocket settled = silence.settle(Clock::now() + kSettleWait)) {
+        end.replacement = std::move(settled);
+        end.reason = "reconnected: the ingest took the connection dialled beside the link (" + lost + ")";
+      }
+    }
     silence.end();
     if (!running) lost.clear();
     return end;  // `socket` closes here
@@ -264,7 +288,7 @@ struct UplinkSender::Impl {
     // libsrt reports a peer's close and its own (slow) timeout alike: our silence clock tells.
     if (monitor.peer_silent(now, idle) || (broken && monitor.silent_ms(now) >= idle.count()))
       return "no response from the ingest for " + std::to_string(monitor.silent_ms(now)) + " ms";
-    return broken ? "connection closed by the ingest" : "";
+    return broken ? kClosedByIngest : "";
   }
 
   // Health of the connected link; a non-empty reason means it is over.

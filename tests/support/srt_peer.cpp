@@ -8,6 +8,7 @@
 #include <array>
 #include <deque>
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -231,7 +232,13 @@ void SrtReceiver::handle_listener_ready(Sockets& s) {
   sockaddr_storage peer{};
   int len = sizeof peer;
   SrtSocket conn(srt_accept(s.listener.get(), reinterpret_cast<sockaddr*>(&peer), &len));
-  if (conn) add_connection(s, conn.release());
+  if (!conn) return;
+  if (options_.newest_publisher_only) {  // the older publishers are told goodbye (srt_close)
+    for (auto& c : s.connections) srt_epoll_remove_usock(s.epoll.get(), c.get());
+    s.connections.clear();
+    s.segment_of.clear();
+  }
+  add_connection(s, conn.release());
 }
 
 void SrtReceiver::try_connect(Sockets& s) {
@@ -361,6 +368,40 @@ SrtReceiver::ArrivalGap SrtReceiver::longest_gap(std::size_t connection, std::si
     if (length > gap.length) gap = {std::next(it)->offset, length};
   }
   return gap;
+}
+
+std::chrono::milliseconds SrtReceiver::longest_pause(std::chrono::steady_clock::time_point from,
+                                                    std::chrono::steady_clock::time_point to) const {
+  std::vector<std::chrono::steady_clock::time_point> at;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& arrivals : arrivals_) {  // each in arrival order
+      auto it = std::lower_bound(arrivals.begin(), arrivals.end(), from,
+                                 [](const Arrival& a, auto t) { return a.at < t; });
+      for (; it != arrivals.end() && it->at <= to; ++it) at.push_back(it->at);
+    }
+  }
+  std::sort(at.begin(), at.end());
+  auto previous = from;
+  std::chrono::steady_clock::duration longest{0};
+  for (const auto t : at) {
+    longest = std::max(longest, t - previous);
+    previous = t;
+  }
+  longest = std::max(longest, to - previous);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(longest);
+}
+
+std::optional<std::chrono::steady_clock::time_point> SrtReceiver::first_arrival(
+    std::chrono::steady_clock::time_point from) const {
+  std::lock_guard lock(mutex_);
+  std::optional<std::chrono::steady_clock::time_point> first;
+  for (const auto& arrivals : arrivals_) {
+    auto it = std::lower_bound(arrivals.begin(), arrivals.end(), from,
+                               [](const Arrival& a, auto t) { return a.at < t; });
+    if (it != arrivals.end() && (!first || it->at < *first)) first = it->at;
+  }
+  return first;
 }
 
 void SrtReceiver::clear() {

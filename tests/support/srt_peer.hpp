@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,9 @@ struct SrtReceiverOptions {
   // reject_other_streamids is set (other callers are refused with code 1403, SRT_REJX_FORBIDDEN).
   std::string streamid{};
   bool reject_other_streamids = false;
+  // listener: a caller accepted closes every older connection, as an ingest that takes the
+  // newest publisher of a stream does (MediaMTX's overridePublisher, on by default).
+  bool newest_publisher_only = false;
   // caller: between calls; listener: between attempts to bind.
   std::chrono::milliseconds retry_interval = 100ms;
   std::chrono::milliseconds connect_timeout = 1000ms;  // caller: one call's timeout
@@ -67,6 +71,13 @@ class SrtReceiver {
     std::chrono::milliseconds length{0};
   };
   ArrivalGap longest_gap(std::size_t connection, std::size_t after = 0) const;
+  // The longest time within [from, to] in which no message arrived on any connection (from
+  // `from` to the first arrival and from the last to `to` included): what a viewer behind the
+  // ingest waited, whichever connection carried the stream.
+  // When the first message at or after `from` arrived, on any connection (none yet: nullopt).
+  std::optional<std::chrono::steady_clock::time_point> first_arrival(std::chrono::steady_clock::time_point from) const;
+  std::chrono::milliseconds longest_pause(std::chrono::steady_clock::time_point from,
+                                          std::chrono::steady_clock::time_point to) const;
   void clear();                    // drops the bytes kept so far (counters stay)
   std::size_t byte_count() const;  // all bytes received, including any beyond max_bytes
   std::size_t message_count() const;
