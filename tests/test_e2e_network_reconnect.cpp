@@ -194,8 +194,8 @@ TEST_CASE("drop-outs of 0.3 to 1.5 s under an ingest that serves the newest publ
   // once: the dial in flight is served, or a new one goes out without the backoff. The race is
   // lost when the network returns as the dial repeats its handshake (every 250 ms from 250 ms of
   // quiet): hence the lengths near multiples of 250 ms. The code before lost it in 4 of 4 runs
-  // and waited for the backoff: 455-513 ms without data at the ingest; now 251-330 ms where it
-  // is lost, ~230 ms of that the new connection's first keyframe.
+  // and waited for the backoff: 455-513 ms with no data out of the ingest; now 251-330 ms where it
+  // is lost, 200 ms of that the SRT latency the ingest holds a new connection's first packet.
   const uint16_t ingest_port = free_udp_port();
   SrtReceiver ingest({.mode = SrtReceiverOptions::Mode::listener, .port = ingest_port, .latency_ms = 200,
                       .newest_publisher_only = true});
