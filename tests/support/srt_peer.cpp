@@ -233,11 +233,7 @@ void SrtReceiver::handle_listener_ready(Sockets& s) {
   int len = sizeof peer;
   SrtSocket conn(srt_accept(s.listener.get(), reinterpret_cast<sockaddr*>(&peer), &len));
   if (!conn) return;
-  if (options_.newest_publisher_only) {  // the older publishers are told goodbye (srt_close)
-    for (auto& c : s.connections) srt_epoll_remove_usock(s.epoll.get(), c.get());
-    s.connections.clear();
-    s.segment_of.clear();
-  }
+  if (options_.newest_publisher_only) close_connections(s);  // the older publishers get a goodbye
   add_connection(s, conn.release());
 }
 
@@ -298,11 +294,15 @@ void SrtReceiver::drain(Sockets& s, int sock) {
   }
 }
 
-void SrtReceiver::close_all(Sockets& s) {
+void SrtReceiver::close_connections(Sockets& s) {
   for (auto& c : s.connections) srt_epoll_remove_usock(s.epoll.get(), c.get());
   s.connections.clear();
   s.segment_of.clear();
   open_connections_ = 0;
+}
+
+void SrtReceiver::close_all(Sockets& s) {
+  close_connections(s);
   if (s.listener) {
     srt_epoll_remove_usock(s.epoll.get(), s.listener.get());
     s.listener.reset();
@@ -370,16 +370,22 @@ SrtReceiver::ArrivalGap SrtReceiver::longest_gap(std::size_t connection, std::si
   return gap;
 }
 
+namespace {
+// The first of one connection's arrivals (in arrival order) at or after `from`.
+template <class Arrivals>
+auto first_at_or_after(const Arrivals& arrivals, std::chrono::steady_clock::time_point from) {
+  return std::lower_bound(arrivals.begin(), arrivals.end(), from, [](const auto& a, auto t) { return a.at < t; });
+}
+}  // namespace
+
 std::chrono::milliseconds SrtReceiver::longest_pause(std::chrono::steady_clock::time_point from,
                                                     std::chrono::steady_clock::time_point to) const {
   std::vector<std::chrono::steady_clock::time_point> at;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& arrivals : arrivals_) {  // each in arrival order
-      auto it = std::lower_bound(arrivals.begin(), arrivals.end(), from,
-                                 [](const Arrival& a, auto t) { return a.at < t; });
-      for (; it != arrivals.end() && it->at <= to; ++it) at.push_back(it->at);
-    }
+    for (const auto& arrivals : arrivals_)
+      for (auto it = first_at_or_after(arrivals, from); it != arrivals.end() && it->at <= to; ++it)
+        at.push_back(it->at);
   }
   std::sort(at.begin(), at.end());
   auto previous = from;
@@ -397,8 +403,7 @@ std::optional<std::chrono::steady_clock::time_point> SrtReceiver::first_arrival(
   std::lock_guard lock(mutex_);
   std::optional<std::chrono::steady_clock::time_point> first;
   for (const auto& arrivals : arrivals_) {
-    auto it = std::lower_bound(arrivals.begin(), arrivals.end(), from,
-                               [](const Arrival& a, auto t) { return a.at < t; });
+    const auto it = first_at_or_after(arrivals, from);
     if (it != arrivals.end() && (!first || it->at < *first)) first = it->at;
   }
   return first;

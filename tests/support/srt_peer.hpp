@@ -71,11 +71,11 @@ class SrtReceiver {
     std::chrono::milliseconds length{0};
   };
   ArrivalGap longest_gap(std::size_t connection, std::size_t after = 0) const;
+  // When the first message at or after `from` arrived, on any connection (none yet: nullopt).
+  std::optional<std::chrono::steady_clock::time_point> first_arrival(std::chrono::steady_clock::time_point from) const;
   // The longest time within [from, to] in which no message arrived on any connection (from
   // `from` to the first arrival and from the last to `to` included): what a viewer behind the
   // ingest waited, whichever connection carried the stream.
-  // When the first message at or after `from` arrived, on any connection (none yet: nullopt).
-  std::optional<std::chrono::steady_clock::time_point> first_arrival(std::chrono::steady_clock::time_point from) const;
   std::chrono::milliseconds longest_pause(std::chrono::steady_clock::time_point from,
                                           std::chrono::steady_clock::time_point to) const;
   void clear();                    // drops the bytes kept so far (counters stay)
@@ -104,6 +104,7 @@ class SrtReceiver {
   void try_connect(Sockets& s);
   void add_connection(Sockets& s, int sock);  // takes ownership of the SRT socket
   void drain(Sockets& s, int sock);
+  void close_connections(Sockets& s);  // the accepted or established ones, not the listener
   void close_all(Sockets& s);
   void append(std::size_t segment, const uint8_t* data, std::size_t size);
   void set_reject(int code, std::string reason);
